@@ -1,0 +1,32 @@
+"""course: the helper library of the neural-network fundamentals course.
+
+NumPy reference implementations in the slides' notation:
+
+    >>> import course
+    >>> net = course.MLP([3, 2, 1], activation="relu")
+    >>> y_hat = net.forward(X); dW, db = net.backward(y)
+
+Modules (imported on first use, so ``import course`` stays fast):
+    activations, losses, perceptron, mlp, optim, regularization, gradcheck,
+    datasets, autodiff, widgets, grade, plotting.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from course.mlp import MLP, History, count_parameters
+from course.perceptron import Perceptron
+from course.torch_device import device, seed_everything
+
+__all__ = ["MLP", "History", "Perceptron", "count_parameters", "device", "seed_everything"]
+__version__ = "0.1.0"
+
+_LAZY_MODULES = {"activations", "losses", "perceptron", "mlp", "optim", "regularization", "gradcheck",
+                 "datasets", "autodiff", "widgets", "grade", "plotting", "torch_device", "exercises"}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"course.{name}")
+    raise AttributeError(f"module 'course' has no attribute {name!r}")

@@ -1,0 +1,42 @@
+"""Input validation shared by the library: every error names the argument,
+what was expected and what was given, in words a student understands."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(value, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Convert ``value`` to a floating-point array, or raise a clear error.
+
+    Integers and booleans are converted to float64; float32 and float64 are kept.
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - numpy accepts almost anything
+        raise TypeError(f"{name} must be array-like, got {type(value).__name__}") from exc
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers, got an array of dtype {arr.dtype}"
+            + (" (complex numbers are not supported)" if arr.dtype.kind == "c" else "")
+        )
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got shape {arr.shape} ({arr.ndim}-D)")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError if ``arr`` holds NaN or infinity."""
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); expected finite numbers")
+
+
+def unknown_name(kind: str, given: str, known) -> ValueError:
+    """The error for a name that is not in a registry, listing the known names."""
+    return ValueError(f"unknown {kind} {given!r}; known {kind}s are: {', '.join(sorted(known))}")

@@ -1,0 +1,146 @@
+r"""Optimizers: gradient descent, momentum and Adam, updating arrays in place.
+
+Each optimizer is a small object whose ``step(params, grads)`` changes every
+array in ``params`` in place; it keeps whatever state it needs (velocities,
+moment estimates) per position in the list, so pass the parameters in the
+same order at every step.
+
+    >>> opt = Adam(learning_rate=0.01)
+    >>> opt.step([W, b], [dW, db])          # W and b are updated in place
+
+The update rules follow PyTorch's ``torch.optim.SGD`` (with and without
+momentum) and ``torch.optim.Adam`` exactly, so the same gradients give the
+same parameters step for step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course._checks import unknown_name
+
+__all__ = ["Optimizer", "GradientDescent", "Momentum", "Adam", "get", "names"]
+
+
+class Optimizer:
+    """Base class: validates the arguments of ``step`` and counts steps in ``t``."""
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float = 0.01):
+        if not np.isfinite(learning_rate) or learning_rate <= 0:
+            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        self.learning_rate = float(learning_rate)
+        self.t = 0
+        self._state: list[dict] | None = None
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update every ``params[i]`` in place from ``grads[i]``."""
+        if len(params) != len(grads):
+            raise ValueError(f"step needs one gradient per parameter: got {len(params)} params and {len(grads)} grads")
+        if self._state is None:
+            self._state = [{} for _ in params]
+        elif len(self._state) != len(params):
+            raise ValueError(f"this {self.name} optimizer was used with {len(self._state)} parameters; "
+                             f"now it got {len(params)}. Create a new optimizer for a new model.")
+        self.t += 1
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if p.shape != np.shape(g):
+                raise ValueError(f"grads[{i}] must have the shape of params[{i}] {p.shape}, got {np.shape(g)}")
+            self._update(p, g, self._state[i])
+
+    def _update(self, p, g, state) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate={self.learning_rate:g})"
+
+
+class GradientDescent(Optimizer):
+    """w <- w - alpha dC/dw."""
+
+    name = "gd"
+
+    def _update(self, p, g, state):
+        p -= self.learning_rate * g
+
+
+class Momentum(Optimizer):
+    """v <- beta v + dC/dw;  w <- w - alpha v  (PyTorch's SGD with momentum).
+
+    With a constant gradient g the step approaches alpha g / (1 - beta): momentum
+    accelerates along directions where the gradient keeps its sign and damps
+    oscillations where it flips.
+    """
+
+    name = "momentum"
+
+    def __init__(self, learning_rate: float = 0.01, beta: float = 0.9):
+        super().__init__(learning_rate)
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"beta must be in [0, 1), got {beta!r}")
+        self.beta = float(beta)
+
+    def _update(self, p, g, state):
+        v = state.get("v")
+        if v is None:
+            v = state["v"] = np.array(g, dtype=p.dtype, copy=True)
+        else:
+            v *= self.beta
+            v += g
+        p -= self.learning_rate * v
+
+
+class Adam(Optimizer):
+    """Adam: m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - alpha m_hat / (sqrt(v_hat) + eps).
+
+    m_hat = m / (1 - b1^t) and v_hat = v / (1 - b2^t) undo the bias of the
+    moment estimates towards their zero start (Kingma and Ba, 2015).
+    """
+
+    name = "adam"
+
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(learning_rate)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def _update(self, p, g, state):
+        if "m" not in state:
+            state["m"] = np.zeros_like(p)
+            state["v"] = np.zeros_like(p)
+        m, v = state["m"], state["v"]
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * g * g
+        bias1 = 1.0 - self.beta1 ** self.t
+        bias2 = 1.0 - self.beta2 ** self.t
+        # The same order of operations as torch.optim.Adam, so float64 results agree to the last bits.
+        denom = np.sqrt(v) / np.sqrt(bias2) + self.eps
+        p -= (self.learning_rate / bias1) * (m / denom)
+
+
+_REGISTRY = {"gd": GradientDescent, "sgd": GradientDescent, "gradient_descent": GradientDescent,
+             "momentum": Momentum, "adam": Adam}
+
+
+def names() -> list[str]:
+    """All names :func:`get` accepts."""
+    return sorted(_REGISTRY)
+
+
+def get(name, learning_rate: float | None = None, **kwargs) -> Optimizer:
+    """A new optimizer called ``name`` (an :class:`Optimizer` is passed through)."""
+    if isinstance(name, Optimizer):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"optimizer must be a name (str) or an Optimizer, got {type(name).__name__}")
+    cls = _REGISTRY.get(name.lower())
+    if cls is None:
+        raise unknown_name("optimizer", name, names())
+    if learning_rate is not None:
+        kwargs["learning_rate"] = learning_rate
+    return cls(**kwargs)
