@@ -121,8 +121,9 @@ def _one(z):
 
 
 def _sigmoid(z):
-    # 0.5 (1 + tanh(z/2)) equals 1/(1+e^-z) and never overflows.
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    # With e = exp(-|z|) <= 1 nothing overflows, and e/(1+e) keeps full relative precision for z << 0.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _dsigmoid(z):

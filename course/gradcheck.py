@@ -66,7 +66,7 @@ def check_gradient(analytic, numeric, name: str = "the parameter", rtol: float =
     """Raise :class:`GradientCheckError` naming the worst entry if the gradients disagree.
 
     An entry passes when |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
-    Returns the largest relative error.
+    Returns the largest relative error |a - n| / (atol + max(|a|, |n|)).
     """
     analytic, numeric = np.asarray(analytic, dtype=float), np.asarray(numeric, dtype=float)
     if analytic.shape != numeric.shape:
@@ -85,7 +85,8 @@ def check_gradient(analytic, numeric, name: str = "the parameter", rtol: float =
             f"central differences expected {numeric[worst]:.10g} "
             f"(relative error {float(relative_error(analytic[worst], numeric[worst])):.2e}, allowed {rtol:.0e}); "
             f"{int(bad.sum())} of {bad.size} entries disagree")
-    return float(relative_error(analytic, numeric).max()) if analytic.size else 0.0
+    scale = atol + np.maximum(np.abs(analytic), np.abs(numeric))
+    return float((diff / scale).max()) if analytic.size else 0.0
 
 
 def check_mlp(net, X, y, h: float = 1e-6, rtol: float = 1e-6) -> float:

@@ -84,15 +84,16 @@ def _mse_grad(y_hat, y):
 
 
 def _bce(p, y):
+    # Like torch.nn.BCELoss, each log is clamped at -100 so that p = 0 or 1 gives a large, finite loss.
     _check_probabilities(p)
-    p = np.clip(p, _EPS, 1.0 - _EPS)
-    return -np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+    with np.errstate(divide="ignore"):
+        log_p, log_1mp = np.maximum(np.log(p), -100.0), np.maximum(np.log1p(-p), -100.0)
+    return -np.mean(y * log_p + (1.0 - y) * log_1mp)
 
 
 def _bce_grad(p, y):
     _check_probabilities(p)
-    p = np.clip(p, _EPS, 1.0 - _EPS)
-    return (p - y) / (p * (1.0 - p)) / y.size
+    return (p - y) / np.maximum(p * (1.0 - p), _EPS) / y.size
 
 
 def _check_probabilities(p):

@@ -216,7 +216,7 @@ class MLP:
         if y.size != out.size:
             raise ValueError(f"y must hold one target per output: the output has shape {out.shape}, "
                              f"y has shape {y.shape}")
-        return y.reshape(out.shape)
+        return y.reshape(out.shape).astype(out.dtype, copy=False)
 
     def backward(self, y) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(dC/dW^(l), dC/db^(l)) for every layer, by backpropagation, after ``forward``.
