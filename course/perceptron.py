@@ -64,7 +64,8 @@ class Perceptron:
 
     def predict(self, X) -> np.ndarray:
         """y_hat = g(z). Shape: (N, n) -> (N,)."""
-        return self._g.f(self.net_input(X))
+        z = self.net_input(X)
+        return self._g.f(z)
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of samples with y_hat == y (outputs thresholded at 0.5 unless step)."""

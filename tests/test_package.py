@@ -1,0 +1,48 @@
+"""The package itself: lazy imports, the device helper, seeding."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import course
+
+
+def test_import_course_does_not_load_heavy_libraries():
+    code = ("import sys, course; heavy = [m for m in ('torch', 'matplotlib', 'ipywidgets', 'scipy', 'sympy') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_lazy_submodules_and_unknown_attribute():
+    assert course.activations.get("relu").name == "relu"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        course.nope
+
+
+def test_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert course.device().type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert course.device().type == "mps"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert course.device().type == "cpu"
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert course.device().type == "cpu"
+
+
+def test_seed_everything_makes_numpy_and_torch_repeatable():
+    rng = course.seed_everything(3)
+    a = (np.random.rand(3), torch.rand(3), rng.random())
+    rng = course.seed_everything(3)
+    b = (np.random.rand(3), torch.rand(3), rng.random())
+    np.testing.assert_array_equal(a[0], b[0])
+    assert torch.equal(a[1], b[1]) and a[2] == b[2]
+    with pytest.raises(ValueError, match="whole number"):
+        course.seed_everything(1.5)
