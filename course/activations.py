@@ -58,6 +58,7 @@ class Activation:
     _f: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     _df: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     params: dict = field(default_factory=dict)
+    _vjp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(default=None, repr=False)
 
     def f(self, z) -> np.ndarray:
         """a = sigma(z). Shape: same as ``z``."""
@@ -71,6 +72,8 @@ class Activation:
 
     def vjp(self, z, v) -> np.ndarray:
         """v^T (d sigma / d z): the backward step delta = v * sigma'(z). Shape: same as ``z``."""
+        if self._vjp is not None:
+            return self._vjp(_z(z), np.asarray(v))
         return np.asarray(v) * self.df(z)
 
     def jvp(self, z, v) -> np.ndarray:
@@ -226,7 +229,7 @@ _REGISTRY: dict[str, Callable[..., Activation]] = {
     "identity": _simple("identity", "z", _identity, _one),
     "sigmoid": _simple("sigmoid", "1 / (1 + exp(-z))", _sigmoid, _dsigmoid),
     "tanh": _simple("tanh", "tanh(z)", _tanh, _dtanh),
-    "relu": _simple("relu", "max(0, z)", _relu, _drelu),
+    "relu": lambda: Activation("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0)),
     "leaky_relu": lambda slope=0.01: Activation(
         "leaky_relu", f"z if z > 0 else {slope:g} z", *_leaky(float(slope)), {"slope": float(slope)}),
     "elu": lambda alpha=1.0: Activation(

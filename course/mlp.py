@@ -189,7 +189,8 @@ class MLP:
                 raise ValueError(
                     f"layer {l}: W^({l}) has shape {W.shape} and expects {W.shape[1]} inputs per sample, "
                     f"but {what} has {a.shape[1]} columns (shape {a.shape})")
-            z = a @ W.T + b
+            z = a @ W.T
+            z += b
             a = act._f(z)
             mask = None
             if dropout and l < n_layers:
@@ -227,8 +228,11 @@ class MLP:
         """
         if not self.a:
             raise RuntimeError("backward(y) needs the cached values of a forward pass: call forward(X) first")
-        delta = self.loss._grad(*self.loss._arrays(self.a[-1], self._target(y)))
-        delta = self.layer_activations[-1].vjp(self.z[-1], delta)
+        return self._backprop(self.loss._grad(*self.loss._arrays(self.a[-1], self._target(y))))
+
+    def _backprop(self, grad_out):
+        """The delta equations, from dC/da^(L) (shape (N, n_L)) down to layer 1."""
+        delta = self.layer_activations[-1].vjp(self.z[-1], grad_out)
         L = len(self.weights)
         dW, db, deltas = [None] * L, [None] * L, [None] * L
         for l in range(L - 1, -1, -1):
@@ -236,7 +240,9 @@ class MLP:
             dW[l] = delta.T @ self.a[l]
             db[l] = delta.sum(axis=0)
             if l > 0:
-                grad_a = delta @ self.weights[l]
+                W = self.weights[l]
+                # W^(l+1)^T delta^(l+1); with one neuron in the layer it is an outer product
+                grad_a = delta * W if W.shape[0] == 1 else delta @ W
                 if self._masks[l - 1] is not None:
                     grad_a = grad_a * self._masks[l - 1]
                 delta = self.layer_activations[l - 1].vjp(self.z[l - 1], grad_a)
@@ -267,9 +273,9 @@ class MLP:
         Returns the batch's loss before the update (without the penalty).
         """
         out = self.forward(X, dropout=dropout, rng=rng)
-        target = self._target(y)
-        loss = self.loss._value(*self.loss._arrays(out, target))
-        dW, db = self.backward(target)
+        y_hat, target = self.loss._arrays(out[None, :] if out.ndim == 1 else out, self._target(y))
+        loss = self.loss._value(y_hat, target)
+        dW, db = self._backprop(self.loss._grad(y_hat, target))
         if l1 or l2:
             for g, W in zip(dW, self.weights):
                 if l1:
