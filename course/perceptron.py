@@ -42,6 +42,18 @@ class Perceptron:
         self.learning_rate = learning_rate
         self.seed = seed
 
+    @classmethod
+    def from_weights(cls, w, b: float, activation="step", learning_rate: float = 0.1) -> "Perceptron":
+        """A perceptron with given weights w = (w_1, ..., w_n) and bias b, ready to predict or train on.
+
+        >>> Perceptron.from_weights([4, 2, 4], b=-3).predict([1, 0, 1])   # the swimming example
+        array([1.])
+        """
+        w = as_float_array(w, "w", ndim=1)
+        p = cls(len(w), activation=activation, learning_rate=learning_rate).initialize()
+        p.weights_[:] = np.concatenate([[float(b)], w])
+        return p
+
     def _check(self):
         if int(self.n_inputs) != self.n_inputs or self.n_inputs < 1:
             raise ValueError(f"n_inputs must be a whole number >= 1, got {self.n_inputs!r}")

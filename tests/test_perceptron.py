@@ -16,6 +16,9 @@ def test_swimming_example_004():
     assert p.net_input([1, 0, 1]).tolist() == [5.0]
     assert p.predict([1, 0, 1]).tolist() == [1.0]
     assert p.predict([0, 1, 0]).tolist() == [0.0]  # z = -1
+    q = course.Perceptron.from_weights([4, 2, 4], b=-3)
+    np.testing.assert_array_equal(q.weights_, p.weights_)
+    assert q.w_.tolist() == [4, 2, 4] and q.b_ == -3
 
 
 def test_one_update_is_the_slides_rule():
