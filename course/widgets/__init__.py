@@ -17,7 +17,7 @@ import importlib
 _APPS = {
     "perceptron_explorer": "perceptron",
     "activation_explorer": "activation",
-    "universal_approximation": "universal_approximation",
+    "universal_approximation": "approximation",
     "forward_stepper": "stepper",
     "backprop_stepper": "stepper",
     "gradient_descent": "gradient_descent",

@@ -1,0 +1,102 @@
+"""The widget base: one redraw per change, errors shown in the widget, the cached-background redraw,
+and the static PNG that nbconvert and non-widget frontends show."""
+
+import base64
+
+import numpy as np
+import pytest
+
+from course import widgets
+from course.widgets._base import App
+
+
+class _Counter(App):
+    """A minimal app: one slider, one line, one text; counts its draws."""
+
+    title = "counter"
+
+    def _make_controls(self):
+        self.draws = 0
+        return {"k": self._W.IntSlider(value=1, min=0, max=10), "go": self._W.Button(description="go"),
+                "m": self._W.IntSlider(value=0, min=0, max=10)}
+
+    def _read_state(self):
+        if self.controls["k"].value == 7:
+            raise ValueError("k must not be 7")
+        return (self.controls["k"].value, self.controls["m"].value)
+
+    def _build(self, fig):
+        ax = fig.add_subplot()
+        (self.line,) = ax.plot([], [])
+        self.text = ax.text(0.1, 0.9, "")
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 100)
+        self.dynamic(self.line, self.text)
+        self.on_click("go", lambda: self.set(k=5, m=5))
+
+    def _draw(self, state):
+        self.draws += 1
+        k, m = state
+        self.line.set_data(np.arange(10), np.arange(10) * k)
+        self.text.set_text(f"k={k}, m={m}")
+
+
+def test_set_changes_several_controls_with_one_redraw():
+    app = _Counter()
+    n = app.draws
+    app.set(k=3, m=4)
+    assert app.draws == n + 1 and app.text.get_text() == "k=3, m=4"
+    with pytest.raises(KeyError, match="unknown control"):
+        app.set(q=1)
+
+
+def test_button_action_redraws_once():
+    app = _Counter()
+    n = app.draws
+    app.button("go")
+    assert app.draws == n + 1 and app.state == (5, 5)
+
+
+def test_error_in_a_callback_is_shown_and_kept_then_cleared():
+    app = _Counter()
+    app.controls["k"].value = 7
+    assert isinstance(app.last_error, ValueError)
+    assert "k must not be 7" in app.status.value and "b00020" in app.status.value
+    app.controls["k"].value = 2
+    assert app.last_error is None and app.status.value == ""
+    app.raise_errors = True
+    with pytest.raises(ValueError):
+        app.controls["k"].value = 7
+
+
+def test_cached_background_redraw_matches_a_full_draw():
+    for app in (_Counter(), widgets.perceptron_explorer(), widgets.activation_explorer("sigmoid"),
+                widgets.backprop_stepper()):
+        for _ in range(2):  # second time: from the cached background
+            app.redraw_agg()
+        fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+        app.fig.canvas.draw()
+        full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+        # the same picture up to anti-aliasing at the edges of the redrawn artists
+        assert np.mean(np.abs(fast - full) > 8) < 0.002, type(app).__name__
+
+
+def test_background_is_redrawn_when_a_limit_changes():
+    app = _Counter()
+    app.redraw_agg()
+    key = app._background_key
+    app.fig.axes[0].set_ylim(0, 50)
+    app.redraw_agg()
+    assert app._background_key != key
+
+
+def test_display_bundle_has_a_static_png_and_the_widget_view():
+    app = _Counter()
+    bundle = app._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = base64.b64decode(bundle["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert app._view.value[:8] == b"\x89PNG\r\n\x1a\n"  # the Image view is filled once displayed
+    before = app._view.value
+    app.controls["k"].value = 9
+    assert app._view.value != before  # and then updated in place on every change

@@ -1,0 +1,113 @@
+"""Perceptron explorer: controls -> state -> plotted data; XOR never separates, AND and OR do."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from course import datasets, widgets
+from course.plotting import polygon_area
+from course.widgets.perceptron import XLIM, YLIM, PerceptronState, learning_step, perceptron_view
+
+
+@pytest.fixture
+def app():
+    app = widgets.perceptron_explorer()
+    app.raise_errors = True
+    return app
+
+
+def test_sliders_set_the_state_and_the_plotted_line(app):
+    app.set(w1=1.0, w2=1.0, b=-1.5)
+    assert app.state.w == (1.0, 1.0) and app.state.b == -1.5
+    xs, ys = app.line.get_data()
+    # every plotted point of the decision line satisfies w1 x1 + w2 x2 + b = 0
+    np.testing.assert_allclose(np.asarray(xs) + np.asarray(ys) - 1.5, 0.0, atol=1e-12)
+    assert len(xs) == 2
+    # AND is solved by this line: the title says 4/4 and no point is circled
+    assert app.accuracy_text.get_text() == "accuracy 4/4"
+    assert len(app.wrong.get_offsets()) == 0
+    assert [t.get_text() for t in app.z_texts] == ["z=-1.50", "z=-0.50", "z=-0.50", "z=0.50"]
+
+
+def test_region_polygon_is_where_z_is_non_negative(app):
+    app.set(w1=2.0, w2=0.0, b=-1.0)  # z >= 0 exactly for x1 >= 0.5
+    red = app.region.get_xy()
+    blue = app.region_neg.get_xy()
+    width, height = XLIM[1] - XLIM[0], YLIM[1] - YLIM[0]
+    assert polygon_area(red) == pytest.approx((XLIM[1] - 0.5) * height)
+    assert polygon_area(red) + polygon_area(blue) == pytest.approx(width * height)
+    assert np.all(red[:, 0] >= 0.5 - 1e-12) and np.all(blue[:, 0] <= 0.5 + 1e-12)
+
+
+def test_misclassified_points_are_circled(app):
+    app.set(gate="or", w1=1.0, w2=1.0, b=-1.5)  # this is AND's line: (0,1) and (1,0) are wrong for OR
+    wrong = {tuple(p) for p in np.asarray(app.wrong.get_offsets())}
+    assert wrong == {(0.0, 1.0), (1.0, 0.0)}
+    assert app.accuracy_text.get_text() == "accuracy 2/4"
+    assert app.gate_text.get_text() == "OR"
+
+
+def test_xor_accuracy_never_reaches_100_percent_on_a_grid_of_sliders(app):
+    app.controls["gate"].value = "xor"
+    values = np.linspace(-3, 3, 9)
+    best = 0.0
+    for w1, w2, b in itertools.product(values, values, values):
+        app.set(w1=float(w1), w2=float(w2), b=float(b))
+        best = max(best, app.view["accuracy"])
+        assert app.accuracy_text.get_text() != "accuracy 4/4"
+    assert best == 0.75  # three of four is the best any line does on XOR
+
+
+def test_and_is_reachable_on_the_same_grid(app):
+    values = np.linspace(-3, 3, 9)
+    solved = [(w1, w2, b) for w1, w2, b in itertools.product(values, values, values)
+              if perceptron_view(PerceptronState("and", (w1, w2), b))["accuracy"] == 1.0]
+    assert solved, "some line on the grid must separate AND"
+
+
+@pytest.mark.parametrize("gate", ["and", "or", "nand", "nor"])
+def test_learning_rule_separates_the_linearly_separable_gates(app, gate):
+    app.controls["gate"].value = gate
+    for _ in range(5):
+        app.button("run")  # 10 steps each
+        if app.view["accuracy"] == 1.0:
+            break
+    assert app.view["accuracy"] == 1.0
+    assert app.accuracy_text.get_text() == "accuracy 4/4"
+    assert app.history[-1] >= 0 and len(app.history) <= 50
+
+
+def test_learning_rule_never_separates_xor(app):
+    app.controls["gate"].value = "xor"
+    for _ in range(10):
+        app.button("run")
+    assert len(app.history) == 100
+    assert min(app.history) >= 1  # every step starts with at least one misclassified point
+    assert app.view["accuracy"] < 1.0
+    steps, errors = app.history_line.get_data()
+    np.testing.assert_array_equal(steps, np.arange(1, 101))
+    np.testing.assert_array_equal(errors, app.history)
+
+
+def test_one_button_step_is_the_library_perceptron_rule(app):
+    from course.perceptron import Perceptron
+
+    app.set(gate="and", w1=0.5, w2=-0.5, b=0.2, alpha=0.5)
+    app.button("step")
+    X, y = datasets.logic_gate("and")
+    p = Perceptron(2, learning_rate=0.5).initialize()
+    p.weights_ = np.array([0.2, 0.5, -0.5])
+    p.update(X, y)
+    assert app.state.b == pytest.approx(p.weights_[0])
+    assert app.state.w == pytest.approx(tuple(p.weights_[1:]))
+    assert learning_step(PerceptronState("and", (0.5, -0.5), 0.2, 0.5))[2] == 2
+    app.button("reset")
+    assert app.state.w == (0.5, -0.5) and app.history == []
+
+
+def test_changing_the_gate_clears_the_history(app):
+    app.button("step")
+    assert app.history
+    app.controls["gate"].value = "xor"
+    assert app.history == [] and app.state.history == ()

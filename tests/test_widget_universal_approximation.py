@@ -1,0 +1,143 @@
+"""Universal approximation: the fit improves with D, the pieces sum to the network, (D+1)^K regions."""
+
+import numpy as np
+import pytest
+
+from course import widgets
+from course.widgets.approximation import (
+    TARGETS, X_RANGE, count_linear_regions, fold_network, parse_target, shallow_fit)
+
+
+@pytest.fixture
+def app():
+    app = widgets.universal_approximation()
+    app.raise_errors = True
+    return app
+
+
+@pytest.mark.parametrize("target, factor", [("sine", 0.01), ("bump", 0.01), ("step", 0.3)])
+def test_error_falls_as_D_grows(app, target, factor):
+    """Smooth targets: the error falls like 1/D^2 (16 times more units, 100 times smaller error);
+    the step's like 1/sqrt(D), as a jump cannot be matched by a continuous network."""
+    app.controls["target"].value = target
+    errors = []
+    for D in (2, 4, 8, 16, 32):
+        app.controls["D"].value = D
+        errors.append(app.fit["rms"])
+        assert app.fit_title.get_text() == f"RMS error {app.fit['rms']:.4f}"
+        assert app.err_dot.get_data()[0][0] == D
+    assert all(e2 < e1 for e1, e2 in zip(errors, errors[1:])), errors
+    assert errors[-1] < factor * errors[0]
+
+
+def test_plotted_network_is_the_sum_of_the_plotted_pieces(app):
+    app.set(target="sine", D=7, show_pieces=True)
+    x, y = app.fit_line.get_data()
+    segments = app.pieces.get_segments()
+    assert len(segments) == 7
+    total = np.full_like(x, app.fit["phi0"])
+    for seg in segments:
+        total += np.interp(x, seg[:, 0], seg[:, 1])  # each piece is drawn exactly by its 3 points
+    np.testing.assert_allclose(total, y, atol=1e-9)
+    app.controls["show_pieces"].value = False
+    assert not app.pieces.get_visible()
+
+
+def test_fit_is_the_library_mlp_and_least_squares_is_optimal():
+    x = np.linspace(*X_RANGE, 401)
+    y = TARGETS["sine"][1](x)
+    fit = shallow_fit(y, x, 10)
+    np.testing.assert_allclose(fit["net"].forward(x[:, None])[:, 0], fit["y"])
+    # moving any output weight away from the least-squares optimum raises the error
+    net = fit["net"]
+    for j in range(10):
+        net.weights[1][0, j] += 1e-3
+        worse = np.sqrt(np.mean((net.forward(x[:, None])[:, 0] - y) ** 2))
+        net.weights[1][0, j] -= 1e-3
+        assert worse > fit["rms"]
+
+
+def test_abs_is_exact_when_a_kink_sits_at_zero(app):
+    app.controls["target"].value = "abs"
+    app.controls["D"].value = 4  # kinks at -1, -0.5, 0, 0.5
+    assert app.fit["rms"] < 1e-12
+    app.controls["D"].value = 3  # no kink at 0
+    assert app.fit["rms"] > 1e-3
+
+
+@pytest.mark.parametrize("D", [3, 4, 5])
+@pytest.mark.parametrize("K", [1, 2, 3, 4])
+def test_deep_fold_network_has_D_plus_1_to_the_K_regions(D, K):
+    net = fold_network(D, K)
+    assert net.sizes == [1] + [D] * K + [1]
+    regions, kinks = count_linear_regions(net, np.linspace(0, 1, 2 ** 17 + 1))
+    assert regions == (D + 1) ** K
+    # each region is mapped onto [0, 1]: the function zig-zags between 0 and 1
+    x = np.linspace(0, 1, 20001)
+    y = net.forward(x[:, None])[:, 0]
+    assert y.min() > -1e-9 and y.max() < 1 + 1e-9
+    assert min(abs(net.forward([[0.0]])[0, 0] - v) for v in (0.0, 1.0)) < 1e-9
+
+
+def test_depth_controls_update_the_region_count(app):
+    app.set(K=3, D_deep=4)
+    assert app.deep_regions == 125
+    assert app.deep_title.get_text() == "125 = 5³ regions"
+    xs, ys = app.deep_line.get_data()
+    assert len(xs) == 125 + 1
+
+
+def test_shallow_network_cannot_match_depth():
+    """K*D units in one layer give at most K*D + 1 regions, far fewer than (D+1)^K."""
+    x = np.linspace(*X_RANGE, 2001)
+    fit = shallow_fit(np.sin(5 * x), x, 12)
+    regions, _ = count_linear_regions(fit["net"], x)
+    assert regions <= 12 + 1 < 4 ** 3
+
+
+def test_custom_lambda_is_fitted(app):
+    app.set(target="custom", expression="lambda x: np.cos(3 * x)")
+    x, y = app.target_line.get_data()
+    np.testing.assert_allclose(y, np.cos(3 * x))
+    app.controls["expression"].value = "x ** 2"  # a bare expression works too
+    np.testing.assert_allclose(app.target_line.get_data()[1], x ** 2)
+
+
+def test_python_function_as_target():
+    app = widgets.universal_approximation(target=lambda x: np.maximum(x, 0.2), D=5)
+    x, y = app.target_line.get_data()
+    np.testing.assert_allclose(y, np.maximum(x, 0.2))
+
+
+def test_a_raising_lambda_is_shown_in_the_widget(app):
+    app.raise_errors = False
+    app.set(target="custom", expression="lambda x: 1 / 0")
+    assert isinstance(app.last_error, ZeroDivisionError)
+    assert "ZeroDivisionError" in app.status.value and "division by zero" in app.status.value
+    app.controls["expression"].value = "lambda x: np.sin(x)"
+    assert app.last_error is None and app.status.value == ""
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lambda x: (", "not valid Python"),
+    ("lambda x: np.ones(3)", "one number per x"),
+    ("lambda x: np.log(x)", "NaN or infinity"),
+    ("", "Python code"),
+])
+def test_bad_custom_targets_get_clear_errors(app, text, message):
+    app.raise_errors = False
+    app.set(target="custom", expression=text)
+    assert isinstance(app.last_error, ValueError)
+    assert message in str(app.last_error)
+
+
+def test_parse_target_accepts_lambda_and_expression():
+    assert parse_target("lambda x: 2 * x")(3.0) == 6.0
+    assert parse_target("x + 1")(1.0) == 2.0
+
+
+def test_module_import_does_not_shadow_the_app_function():
+    import course.widgets.approximation as module  # noqa: F401
+
+    app = widgets.universal_approximation(D=3)
+    assert app.state.D == 3
