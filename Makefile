@@ -39,10 +39,12 @@ test: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/python -m course.grade.generate
 
-# Re-execute every notebook in place so that the stored outputs come from a fresh run.
+# Re-execute every notebook in place so that the stored outputs come from a fresh run. Widget state is
+# not stored: a widget's output then keeps its static PNG, which nbconvert's HTML and GitHub show.
 notebooks: $(STAMP)
 	for nb in lectures/*.ipynb solutions/*.ipynb exercises/*.ipynb; do \
-		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 "$$nb" || exit 1; \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 \
+			--ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done
 
 bench: $(STAMP)
