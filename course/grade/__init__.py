@@ -1,0 +1,19 @@
+"""Autograded exercises: in-notebook feedback, the generator and the grader.
+
+In a notebook's test cell::
+
+    from course.grade import Case, check
+    check("forward", [Case("x = (3, 2)", args=(...), expect=[4.0])])
+
+For instructors::
+
+    python -m course.grade.generate                # solutions/ -> exercises/
+    python -m course.grade SUB.ipynb ... --csv grades.csv --json report.json
+
+The format of the notebooks is described in course/grade/FORMAT.md.
+"""
+
+from course.grade.cases import Case, Ref
+from course.grade.feedback import check
+
+__all__ = ["Case", "Ref", "check"]

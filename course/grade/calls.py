@@ -1,0 +1,109 @@
+"""Calling a student's function for one case, and judging the answer.
+
+:func:`call` runs wherever the student's code lives (the notebook's own kernel for
+feedback, the grading kernel for the grader) and returns an :class:`Outcome` holding plain
+numbers; :func:`judge` turns an outcome into passed/failed with a message, and runs in
+the grader's process when grading.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from course.grade.cases import Case, NotNumbers, as_numbers, compare, to_plain
+
+__all__ = ["Outcome", "call", "judge", "lookup"]
+
+
+@dataclass
+class Outcome:
+    """What one call produced: ``status`` is ok, stored, not_implemented, error, not_numbers,
+    missing, timeout, crashed or skipped; ``value`` holds plain numbers when ok."""
+
+    status: str
+    value: Any = None
+    message: str = ""
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "value": self.value, "message": self.message}
+
+
+def lookup(namespace: dict, refs: dict, fn: str):
+    """The callable named ``fn``: a global of the student's namespace, or ``@stored.method``."""
+    if fn.startswith("@"):
+        ref, _, method = fn[1:].partition(".")
+        obj = refs[ref]
+        return getattr(obj, method) if method else obj
+    if fn not in namespace:
+        raise LookupError(fn)
+    return namespace[fn]
+
+
+def _short_error(exc: BaseException, fn: str) -> str:
+    """The exception in one line, with the student's line where it happened."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for frame in reversed(tb):
+        if frame.filename.startswith("<cell") or frame.filename.startswith("<student"):
+            where = f" ({frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()[:80]})"
+            break
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return f"{fn} raised {type(exc).__name__}" + (f": {text}" if text else "") + where
+
+
+def call(namespace: dict, refs: dict, fn: str, args, kwargs, store: str | None = None) -> Outcome:
+    """Call ``fn(*args, **kwargs)`` in the student's namespace; never raises."""
+    label = fn.lstrip("@")
+    try:
+        func = lookup(namespace, refs, fn)
+    except (LookupError, AttributeError):
+        return Outcome("missing", message=f"your notebook does not define {label} "
+                                          f"(run the cell that defines it, and keep its name)")
+    if not callable(func):
+        return Outcome("missing", message=f"{label} is {type(func).__name__}, not a function")
+    try:
+        result = func(*args, **kwargs)
+    except NotImplementedError:
+        return Outcome("not_implemented", message=f"not implemented yet: {label} still raises "
+                                                  f"NotImplementedError (replace it with your code)")
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the student's code raised it
+        return Outcome("error", message=_short_error(exc, label))
+    if store:
+        refs[store] = result
+        return Outcome("stored")
+    try:
+        return Outcome("ok", value=to_plain(result))
+    except NotNumbers as exc:
+        return Outcome("not_numbers", message=f"{label} returned {exc}")
+    except BaseException as exc:
+        return Outcome("not_numbers", message=f"{label} returned something that could not be "
+                                              f"converted to numbers ({type(exc).__name__}: {exc})")
+
+
+def judge(case: Case, outcome: Outcome, expected_plain) -> tuple[bool, str]:
+    """(passed, message) for a case given its outcome; ``expected_plain`` from ``to_plain``."""
+    if outcome.status == "stored":
+        return True, ""
+    if outcome.status != "ok":
+        return False, outcome.message
+    if case.test is not None:
+        try:
+            msg = case.test(as_numbers(outcome.value))
+        except Exception as exc:  # the property check could not digest the answer
+            msg = f"the answer could not be checked ({type(exc).__name__}: {exc})"
+        ok = msg is None
+    else:
+        msg = compare(outcome.value, expected_plain, case.rtol, case.atol, case.shape)
+        ok = msg is None
+    if not ok and case.hint:
+        msg = f"{msg}. Hint: {case.hint}"
+    return ok, msg or ""
+
+
+def expected_plain(case: Case, args, kwargs):
+    """The case's expected value as plain numbers (None for property and store cases)."""
+    if case.test is not None or case.store:
+        return None
+    return to_plain(case.expected_for(args, kwargs))

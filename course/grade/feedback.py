@@ -1,0 +1,132 @@
+"""In-notebook feedback: ``check("forward", cases)`` in a test cell.
+
+It calls the student's function on the public cases, right there in the notebook's
+kernel, and prints one line per case: passed, or failed with which entry, what came out
+and what was expected. It never raises in a student's notebook (a function that still
+raises ``NotImplementedError`` is reported as "not implemented yet"), so the exercise
+runs top to bottom.
+
+Two other modes:
+* under our grader (``COURSE_GRADING=1``) it does nothing: the grader runs the
+  instructor's tests itself, from outside the kernel;
+* under nbgrader's autograder (``NBGRADER_EXECUTION=autograde``) a failed case raises
+  ``AssertionError``, which is how nbgrader scores a test cell;
+* inside :func:`recording` (the grader reading the instructor's tests) it only records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from typing import Callable
+
+from course.grade.calls import call, expected_plain, judge
+from course.grade.cases import Case, fresh_inputs
+
+__all__ = ["check", "recording", "CheckReport"]
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def recording(sink: Callable[[str, list[Case]], None]):
+    """While active, ``check(fn, cases)`` calls ``sink(fn, cases)`` instead of running them."""
+    previous = getattr(_local, "sink", None)
+    _local.sink = sink
+    try:
+        yield
+    finally:
+        _local.sink = previous
+
+
+class CheckReport:
+    """The result of one :func:`check`: ``lines`` as printed, ``passed``/``total`` counts."""
+
+    def __init__(self, fn: str, results: list[tuple[Case, bool, str]]):
+        self.fn, self.results = fn, results
+        self.passed = sum(ok for _, ok, _ in results)
+        self.total = len(results)
+
+    @property
+    def text(self) -> str:
+        if self.total == 1:
+            head = f"{self.fn}: the test {'passed' if self.passed else 'failed'}"
+        elif self.passed == self.total:
+            head = f"{self.fn}: all {self.total} tests passed"
+        else:
+            head = f"{self.fn}: {self.passed} of {self.total} tests passed"
+        lines = [head]
+        for case, ok, msg in self.results:
+            lines.append(f"  {'passed' if ok else 'FAILED':8} {case.name}")
+            if not ok:
+                lines.append(f"  {'':8} {msg}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return self.text
+
+
+def _caller_namespace() -> dict:
+    main = sys.modules.get("__main__")
+    return vars(main) if main is not None else {}
+
+
+def check(fn, cases, namespace: dict | None = None, quiet: bool = False) -> CheckReport | None:
+    """Run the public ``cases`` on the student's function ``fn`` and print a report.
+
+    Args:
+        fn: the function's name (``"forward"``) or the function itself.
+        cases: a list of :class:`course.grade.Case`.
+        namespace: where to look the name up (default: the notebook's ``__main__``).
+        quiet: return the report without printing it.
+
+    Returns the :class:`CheckReport` when ``quiet`` (otherwise None, so that the report is
+    not shown twice when ``check`` is the last line of a cell).
+    """
+    name = fn if isinstance(fn, str) else getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        raise TypeError(f"check: fn must be a function or its name, got {type(fn).__name__}")
+    cases = list(cases)
+    for c in cases:
+        if not isinstance(c, Case):
+            raise TypeError(f"check: cases must be course.grade.Case objects, got {type(c).__name__}")
+    sink = getattr(_local, "sink", None)
+    if sink is not None:
+        sink(name, cases)
+        return None
+    if os.environ.get("COURSE_GRADING") == "1":
+        return None
+    ns = dict(namespace if namespace is not None else _caller_namespace())
+    if not isinstance(fn, str):
+        ns[name] = fn
+    refs: dict = {}
+    failed_refs: set[str] = set()
+    results = []
+    for case in cases:
+        target = case.fn or name
+        missing = case.refs() & failed_refs
+        if missing:
+            results.append((case, False, f"not run: it needs {sorted(missing)[0]!r}, which an earlier test "
+                                         f"could not produce"))
+            if case.store:
+                failed_refs.add(case.store)
+            continue
+        args, kwargs = fresh_inputs(case.args, case.kwargs, refs)
+        outcome = call(ns, refs, target, args, kwargs, case.store)
+        try:
+            exp = expected_plain(case, *fresh_inputs(case.args, case.kwargs, refs))
+        except Exception as exc:  # a broken reference is the instructor's bug: say so plainly
+            results.append((case, False, f"the test itself failed ({type(exc).__name__}: {exc})"))
+            continue
+        ok, msg = judge(case, outcome, exp)
+        if not ok and case.store:
+            failed_refs.add(case.store)
+        results.append((case, ok, msg))
+    report = CheckReport(name, results)
+    if not quiet:
+        print(report.text)
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and report.passed < report.total:
+        raise AssertionError(report.text)
+    return report if quiet else None

@@ -1,0 +1,110 @@
+"""Every exercise in solutions/: generated correctly, nothing leaked, graded right.
+
+These tests iterate over whatever solutions/*.ipynb exist, so a new exercise written in
+course/grade/FORMAT.md's format is covered without changes here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from course.grade.generate import generate, stub_source
+from course.grade.grader import Options, grade_many
+from course.grade.notebook import (BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, cell_source,
+                                   exercise_id, nbgrader_meta, read_notebook)
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+NAMES = [p.name for p in SOLUTIONS]
+
+
+def _regions(source: str, begin: str, end: str) -> list[list[str]]:
+    out, current = [], None
+    for line in source.splitlines():
+        if line.strip() == begin:
+            current = []
+        elif line.strip() == end:
+            out.append(current)
+            current = None
+        elif current is not None:
+            current.append(line)
+    return out
+
+
+def test_there_are_solutions():
+    assert {"ex01_forward_pass.ipynb", "ex02_network_derivatives.ipynb", "ex06_perceptron.ipynb",
+            "ex07_regularization.ipynb"} <= set(NAMES)
+
+
+def test_exercises_are_up_to_date():
+    stale = generate(check=True)
+    assert not stale, f"run python -m course.grade.generate: {[p.name for p in stale]} out of date"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_follows_the_format(name):
+    nb = read_notebook(ROOT / "solutions" / name)
+    assert exercise_id(nb) == name.split("_")[0]
+    ids = [nbgrader_meta(c).get("grade_id") for c in nb["cells"]]
+    assert None not in ids and len(ids) == len(set(ids))
+    for c in nb["cells"]:
+        meta = nbgrader_meta(c)
+        assert meta.get("schema_version") == 3
+        if meta.get("grade"):
+            assert meta.get("points", 0) > 0 and meta.get("locked")
+        if meta.get("solution"):
+            assert BEGIN_SOLUTION in cell_source(c) and not meta.get("locked")
+    assert not [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
+                if o.get("output_type") == "error"], "the committed solution has error outputs"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exercise_holds_no_solution_or_hidden_test_text(name):
+    sol = read_notebook(ROOT / "solutions" / name)
+    ex = read_notebook(ROOT / "exercises" / name)
+    text = json.dumps(ex)
+    for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
+        assert marker not in text
+    ex_cells = {nbgrader_meta(c)["grade_id"]: cell_source(c) for c in ex["cells"]}
+    assert list(ex_cells) == [nbgrader_meta(c)["grade_id"] for c in sol["cells"]]
+    for cell in sol["cells"]:
+        src, gid = cell_source(cell), nbgrader_meta(cell)["grade_id"]
+        kept = set(stub_source(src).splitlines()) if cell["cell_type"] == "code" else set()
+        secret = [line for region in _regions(src, BEGIN_SOLUTION, END_SOLUTION) + _regions(src, BEGIN_HIDDEN, END_HIDDEN)
+                  for line in region if line.strip() and line not in kept]
+        leaked = [line for line in secret if line in ex_cells[gid].splitlines()]
+        assert not leaked, f"{gid}: {leaked[:3]}"
+        if cell["cell_type"] == "code":
+            assert all(not c.get("outputs") for c in ex["cells"] if c["cell_type"] == "code")
+
+
+@pytest.mark.slow
+def test_every_solution_earns_full_marks_and_every_exercise_zero():
+    subs = SOLUTIONS + [ROOT / "exercises" / n for n in NAMES]
+    results = grade_many(subs, Options(timeout=120, total_timeout=600, jobs=2))
+    for r in results:
+        assert r.status == "graded", (r.submission, r.error)
+        failed = [(c.function, c.name, c.message) for t in r.tests for c in t.cases if not c.passed]
+        if "/solutions/" in r.submission:
+            assert r.points == r.max_points > 0, (r.submission, failed[:3], r.cells)
+        else:
+            assert r.points == 0, r.submission
+            assert all(c.message for t in r.tests for c in t.cases if not c.passed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_exercise_runs_top_to_bottom_and_reports_not_implemented(name, tmp_path):
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    nb = nbformat.read(ROOT / "exercises" / name, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "exercises")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "not implemented yet" in text
