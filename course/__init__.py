@@ -8,7 +8,8 @@ NumPy reference implementations in the slides' notation:
 
 Modules (imported on first use, so ``import course`` stays fast):
     activations, losses, perceptron, mlp, optim, regularization, gradcheck,
-    datasets, autodiff, widgets, grade, plotting.
+    datasets, autodiff, widgets, grade, plotting, convolution, potentials,
+    hamiltonian, torch_utils.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from course.torch_device import device, seed_everything
 __all__ = ["MLP", "History", "Perceptron", "count_parameters", "device", "seed_everything"]
 __version__ = "0.1.0"
 
-_LAZY_MODULES = {"activations", "losses", "perceptron", "mlp", "optim", "regularization", "gradcheck",
-                 "datasets", "autodiff", "widgets", "grade", "plotting", "torch_device", "exercises"}
+_LAZY_MODULES = {"activations", "losses", "perceptron", "mlp", "optim", "regularization", "gradcheck", "convolution",
+                 "potentials", "hamiltonian", "torch_utils",
+                 "datasets", "autodiff", "widgets", "grade", "plotting", "torch_device"}
 
 
 def __getattr__(name):
