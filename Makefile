@@ -39,13 +39,15 @@ test: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/python -m course.grade.generate
 
-# Re-execute every notebook in place so that the stored outputs come from a fresh run. Widget state is
-# not stored: a widget's output then keeps its static PNG, which nbconvert's HTML and GitHub show.
+# Re-execute the lectures and solutions in place so that the stored outputs come from a fresh run, then
+# regenerate exercises/ (which stores no outputs). Widget state is not stored: a widget's output then keeps
+# its static PNG, which nbconvert's HTML and GitHub show.
 notebooks: $(STAMP)
-	for nb in lectures/*.ipynb solutions/*.ipynb exercises/*.ipynb; do \
+	for nb in lectures/*.ipynb solutions/*.ipynb; do \
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 \
 			--ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done
+	$(BIN)/python -m course.grade.generate
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
