@@ -361,3 +361,64 @@ def test_wrong_exercise_with_exercise_option_scores_zero(tmp_path):
     (res,) = grade_many([sub], Options(exercise="ex01"))
     assert res.status == "error" and res.points == 0 and res.max_points == 10
     assert "not ex01" in res.error and "wrong file" in res.error
+
+
+# ------------------------------------------------------------------ stored objects through the grader
+@pytest.fixture(scope="module")
+def scaler(tmp_path_factory):
+    """ex90 (tests/grading_cases/build.py): its solution and its unmodified student version, graded."""
+    d = tmp_path_factory.mktemp("scaler")
+    solutions, sol, ex = B.scaler_exercise(d / "course")
+    sol_sub = shutil.copy(sol, d / "solution.ipynb")
+    stub_sub = shutil.copy(ex, d / "stub.ipynb")
+    results = grade_many([sol_sub, stub_sub], Options(timeout=30, jobs=2), solutions_dir=solutions)
+    return {Path(r.submission).stem: r for r in results}
+
+
+def test_ref_arguments_with_expected_numbers_are_graded(scaler):
+    res = scaler["solution"]
+    failed = [(c.name, c.message) for t in res.tests for c in t.cases if not c.passed]
+    assert res.status == "graded" and res.points == res.max_points == 6, failed
+    # the hidden tests use the object stored by the first check() call of the cell
+    assert any(c.hidden and "first scaler again" in c.name and c.passed for c in res.tests[0].cases)
+
+
+def test_set_up_call_that_returns_in_an_unfinished_notebook_earns_nothing(scaler):
+    res = scaler["stub"]
+    cases = res.tests[0].cases
+    setups = [c for c in cases if c.setup]
+    assert [c.name for c in setups] == ["a scaler with k = 3", "a scaler with k = -2"]
+    assert all(c.passed for c in setups)  # make_scaler is a locked helper: it works in the stub
+    assert res.points == 0
+    assert not any(c.passed for c in cases if not c.setup)
+
+
+def test_not_implemented_names_the_method_that_raised_not_the_helper(scaler):
+    cases = {c.name: c for c in scaler["stub"].tests[0].cases}
+    assert cases["k = 2 on (1, -1)"].message == ("not implemented yet: Scaler.apply still raises "
+                                                 "NotImplementedError (replace it with your code)")
+    assert cases["apply twice to (1, 2)"].message.startswith("not implemented yet: apply_twice still raises")
+
+
+def test_feedback_lists_set_up_calls_apart_from_tests(scaler):
+    from course.grade.report import feedback_text
+
+    text = feedback_text(scaler["stub"])
+    assert "## test_scaler: 0 / 6 points (0 of 5 tests passed)" in text
+    assert "- set up: set-up call `make_scaler`: a scaler with k = 3" in text
+    assert "- set up: hidden set-up call `make_scaler`: a scaler with k = -2" in text
+    assert "- passed" not in text
+
+
+def test_ref_to_an_object_no_case_stored_is_a_failed_case_not_a_crash(tmp_path):
+    solutions, sol, _ = B.scaler_exercise(tmp_path / "course")
+    nb = B.load(sol)
+    for cell in nb["cells"]:
+        if B.gid(cell) == "test_scaler":
+            cell["source"] = cell["source"].replace('Ref("s_neg")', 'Ref("typo")')
+    B.write(nb, sol)
+    (res,) = grade_many([shutil.copy(sol, tmp_path / "solution.ipynb")], Options(timeout=30),
+                        solutions_dir=solutions)
+    (case,) = [c for c in res.tests[0].cases if "k = -2" in c.name and not c.setup]
+    assert not case.passed and case.message == "not run: it needs 'typo', which no earlier test has stored"
+    assert res.points == pytest.approx(6 * 4 / 5)

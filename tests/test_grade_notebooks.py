@@ -108,3 +108,33 @@ def test_exercise_runs_top_to_bottom_and_reports_not_implemented(name, tmp_path)
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "not implemented yet" in text
+
+
+@pytest.mark.slow
+def test_check_in_a_real_kernel_keeps_stored_objects_and_names_the_raising_method(tmp_path):
+    """ex90 (tests/grading_cases/build.py) run in Jupyter: a Ref to an object stored by an earlier
+    check() call works, set-up calls are shown as "set up", and the unfinished method is named."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    from tests.grading_cases import build as B
+
+    _, sol, ex = B.scaler_exercise(tmp_path)
+    texts = {}
+    for path in (sol, ex):
+        nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                resources={"metadata": {"path": str(tmp_path)}}).execute()
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"], path.name
+        texts[path.parent.name] = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    solution, exercise = texts["solutions"].splitlines(), texts["exercises"].splitlines()
+    assert solution[:3] == ["apply_twice: the test passed", "  set up   a scaler with k = 3",
+                            "  passed   apply twice to (1, 2)"]
+    assert "  passed   the scaler stored by the first check, on (0.5,)" in solution
+    assert [line for line in solution if not line.startswith(" ")] == [  # every check, hidden ones too
+        "apply_twice: the test passed", "scaled: the test passed", "apply_twice: the test passed",
+        "apply_twice: all 2 tests passed"]
+    assert "  set up   a scaler with k = 3" in exercise and "passed" not in texts["exercises"].replace(" 0 of", "")
+    assert ("           not implemented yet: Scaler.apply still raises NotImplementedError "
+            "(replace it with your code)") in exercise

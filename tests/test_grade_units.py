@@ -277,3 +277,171 @@ def test_recognise_by_metadata_or_grade_ids():
     assert index.recognise(nb) == "ex01"
     nb["cells"] = nb["cells"][:1]
     assert index.recognise(nb) is None
+
+
+# ------------------------------------------------------------------ stored objects, weights and names
+@pytest.fixture
+def session():
+    """The notebook session's stored objects, emptied before and after the test."""
+    from course.grade import feedback
+
+    store = getattr(feedback, "SESSION", None)
+    if store is not None:
+        store.clear()
+    yield store
+    if store is not None:
+        store.clear()
+
+
+class Counter:
+    def __init__(self, start):
+        self.n = start
+
+    def add(self, k):
+        self.n += k
+        return self.n
+
+
+def test_store_cases_weigh_nothing_unless_told():
+    assert Case("make", args=(1,), store="c").weight == 0
+    assert Case("make, counted", args=(1,), store="c", weight=2).weight == 2
+    assert Case("a test", args=(1,), expect=1.0).weight == 1
+    assert Case("a test worth nothing", args=(1,), expect=1.0, weight=0).weight == 0
+    with pytest.raises(ValueError, match="weight"):
+        Case("negative", expect=1.0, weight=-1)
+
+
+def test_store_case_cannot_also_expect_numbers():
+    with pytest.raises(ValueError, match="cannot also have expect"):
+        Case("make and compare", args=(1,), store="c", expect=1.0)
+
+
+def test_callable_expect_with_a_ref_argument_is_refused_where_the_case_is_written():
+    with pytest.raises(ValueError, match=r"callable expect cannot be used with Ref\('net'\)"):
+        Case("predict", fn="predict", args=(Ref("net"), [1.0]), expect=lambda net, x: x)
+    with pytest.raises(ValueError, match=r"Ref\('net'\)"):
+        Case("predict", kwargs={"model": Ref("net")}, expect=np.sum)
+    # numbers with a Ref, and a callable for a method of a stored object (its arguments are plain), are fine
+    assert Case("numbers", args=(Ref("net"), [1.0]), expect=[2.0]).expected_value() == [2.0]
+    assert Case("method", fn="@net.predict", args=([1.0, 2.0],), expect=np.sum).expected_value() == 3.0
+
+
+def test_expected_value_of_a_ref_case_with_numbers_needs_no_stored_object():
+    from course.grade.grader import _expected_or_error
+
+    case = Case("apply", args=(Ref("net"), [1.0]), expect=np.array([[2.0]]))
+    assert _expected_or_error(case) == ("ok", [[2.0]])
+    assert _expected_or_error(Case("doubled", args=([1.0, 2.0],), expect=lambda x: 2 * np.asarray(x))) == \
+        ("ok", [2.0, 4.0])
+    kind, message = _expected_or_error(Case("broken", args=(1,), expect=lambda x: x["no"]))
+    assert kind == "error" and message.startswith("the test itself failed (TypeError")
+
+
+def test_check_keeps_stored_objects_for_later_checks(session, capsys):
+    ns = {"Counter": Counter}
+    check("Counter", [Case("make a counter at 1", args=(1,), store="c")], namespace=ns)
+    check("Counter", [Case("add 2 to the stored counter", fn="@c.add", args=(2,), expect=3.0)], namespace=ns)
+    check("read", [Case("a Ref to the stored counter", args=(Ref("c"),), expect=3.0)],
+          namespace={"read": lambda counter: counter.n})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Counter: set up" and out[1].split() == ["set", "up", "make", "a", "counter", "at", "1"]
+    assert out[2] == "Counter: the test passed" and out[4] == "read: the test passed"
+
+
+def test_check_with_a_ref_never_stored_fails_the_case_and_does_not_raise(session, capsys):
+    report = check("read", [Case("uses an object nobody stored", args=(Ref("nowhere"), 1.0), expect=1.0),
+                            Case("calls a method of it", fn="@nowhere.add", args=(1,), expect=1.0),
+                            Case("an ordinary test", args=(None, 2.0), expect=2.0)],
+                   namespace={"read": lambda obj, x: x}, quiet=True)
+    assert [ok for _, ok, _ in report.results] == [False, False, True]
+    for _, _, msg in report.results[:2]:
+        assert msg == ("not run: it needs 'nowhere', which no earlier test has stored "
+                       "(run the test cells above this one first)")
+
+
+def test_check_forgets_an_object_whose_store_call_failed(session):
+    class Fragile:
+        def __init__(self, ok):
+            if not ok:
+                raise ValueError("cannot build")
+            self.n = 7
+
+    ns = {"Fragile": Fragile, "read": lambda obj: obj.n}
+    assert check("Fragile", [Case("build", args=(True,), store="f")], namespace=ns, quiet=True).ok
+    report = check("Fragile", [Case("build again, badly", args=(False,), store="f")], namespace=ns, quiet=True)
+    assert not report.ok and "Fragile raised ValueError: cannot build" in report.results[0][2]
+    report = check("read", [Case("read it", args=(Ref("f"),), expect=7.0)], namespace=ns, quiet=True)
+    assert report.results[0][1:] == (False, "not run: it needs 'f', which an earlier test could not produce")
+
+
+def test_check_with_ref_and_expected_numbers(session):
+    ns = {"Counter": Counter, "read": lambda counter, k: counter.n + k}
+    report = check("read", [Case("make", fn="Counter", args=(5,), store="c"),
+                            Case("read + 1", args=(Ref("c"), 1), expect=6.0),
+                            Case("read + 2, wrong on purpose", args=(Ref("c"), 2), expect=8.0)],
+                   namespace=ns, quiet=True)
+    assert [ok for _, ok, _ in report.results] == [True, True, False]
+    assert report.results[2][2] == "the value: got 7, expected 8"
+    assert (report.passed, report.total) == (1, 2)
+
+
+STUDENT_CELLS = '''
+class Dense:
+    def forward(self, X):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+def dense_forward(X):
+    """A locked helper the test calls."""
+    return Dense().forward(X)
+
+def make_dense():
+    return Dense()
+'''
+
+
+def _notebook_namespace(name="__main__"):
+    ns = {"__name__": name}
+    exec(compile(STUDENT_CELLS, "<cell answer>", "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("module_name", ["__main__", "not_main"])
+def test_not_implemented_names_the_students_function_not_the_helper(module_name):
+    ns = _notebook_namespace(module_name)
+    outcome = call(ns, {}, "dense_forward", ([[1.0]],), {})
+    assert outcome.status == "not_implemented"
+    assert outcome.message == ("not implemented yet: Dense.forward still raises NotImplementedError "
+                               "(replace it with your code)")
+
+
+def test_not_implemented_from_library_code_names_the_notebook_function():
+    def library_function():  # defined here, in a module that is not the notebook
+        raise NotImplementedError()
+
+    ns = {"__name__": "__main__", "library_function": library_function}
+    exec("def student(x):\n    return library_function()\n", ns)
+    assert call(ns, {}, "student", (1,), {}).message.startswith("not implemented yet: student still raises")
+
+
+def test_set_up_cases_are_shown_neutrally_and_not_counted(session, capsys):
+    ns = _notebook_namespace()
+    check("dense_forward", [Case("build a layer", fn="make_dense", store="layer"),
+                            Case("forward through the stored layer", fn="@layer.forward", args=([[1.0]],),
+                                 expect=[[1.0]]),
+                            Case("through the helper", args=([[1.0]],), expect=[[1.0]])], namespace=ns)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "dense_forward: 0 of 2 tests passed"
+    assert lines[1].split()[:2] == ["set", "up"] and not any(line.lstrip().startswith("passed") for line in lines)
+    assert lines[3].strip() == ("not implemented yet: Dense.forward still raises NotImplementedError "
+                                "(replace it with your code)")
+    report = check("dense_forward", [Case("build a layer, counted", fn="make_dense", store="layer", weight=1)],
+                   namespace=ns, quiet=True)
+    assert report.text.splitlines() == ["dense_forward: the test passed", "  passed   build a layer, counted"]
+
+
+def test_failed_set_up_is_reported_and_fails_under_nbgrader(session, monkeypatch, capsys):
+    ns = {"make": lambda: 1 / 0}
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(AssertionError, match="make: setting up failed"):
+        check("make", [Case("build", store="x")], namespace=ns)

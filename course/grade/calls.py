@@ -14,7 +14,8 @@ from typing import Any
 
 from course.grade.cases import Case, NotNumbers, as_numbers, compare, to_plain
 
-__all__ = ["Outcome", "call", "judge", "lookup"]
+__all__ = ["Outcome", "call", "judge", "lookup", "missing_ref_message", "raising_function",
+           "expected_plain", "expected_value_plain"]
 
 
 @dataclass
@@ -41,6 +42,33 @@ def lookup(namespace: dict, refs: dict, fn: str):
     return namespace[fn]
 
 
+def missing_ref_message(name: str, failed: bool = False, advice: str = "") -> str:
+    """Why a case that needs the stored object ``name`` was not run."""
+    if failed:
+        return f"not run: it needs {name!r}, which an earlier test could not produce"
+    return f"not run: it needs {name!r}, which no earlier test has stored" + (f" ({advice})" if advice else "")
+
+
+def raising_function(exc: BaseException, namespace: dict | None = None) -> str | None:
+    """The qualified name of the innermost notebook function in ``exc``'s traceback, or None.
+
+    A frame belongs to the notebook when its globals are the notebook's namespace (the
+    ``__main__`` module of the kernel, or ``namespace``): that is the student's function
+    that raised, even when the test called it through a locked helper.
+    """
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        g = frame.f_globals
+        if (namespace is not None and g is namespace) or g.get("__name__") == "__main__":
+            code = frame.f_code
+            if code.co_name != "<module>":
+                found = getattr(code, "co_qualname", code.co_name)
+        tb = tb.tb_next
+    return found
+
+
 def _short_error(exc: BaseException, fn: str) -> str:
     """The exception in one line, with the student's line where it happened."""
     tb = traceback.extract_tb(exc.__traceback__)
@@ -56,6 +84,8 @@ def _short_error(exc: BaseException, fn: str) -> str:
 def call(namespace: dict, refs: dict, fn: str, args, kwargs, store: str | None = None) -> Outcome:
     """Call ``fn(*args, **kwargs)`` in the student's namespace; never raises."""
     label = fn.lstrip("@")
+    if fn.startswith("@") and fn[1:].partition(".")[0] not in refs:
+        return Outcome("skipped", message=missing_ref_message(fn[1:].partition(".")[0]))
     try:
         func = lookup(namespace, refs, fn)
     except (LookupError, AttributeError):
@@ -65,8 +95,9 @@ def call(namespace: dict, refs: dict, fn: str, args, kwargs, store: str | None =
         return Outcome("missing", message=f"{label} is {type(func).__name__}, not a function")
     try:
         result = func(*args, **kwargs)
-    except NotImplementedError:
-        return Outcome("not_implemented", message=f"not implemented yet: {label} still raises "
+    except NotImplementedError as exc:
+        who = raising_function(exc, namespace) or label
+        return Outcome("not_implemented", message=f"not implemented yet: {who} still raises "
                                                   f"NotImplementedError (replace it with your code)")
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the student's code raised it
         return Outcome("error", message=_short_error(exc, label))
@@ -107,3 +138,11 @@ def expected_plain(case: Case, args, kwargs):
     if case.test is not None or case.store:
         return None
     return to_plain(case.expected_for(args, kwargs))
+
+
+def expected_value_plain(case: Case):
+    """The case's expected value as plain numbers, from the case alone (None for property and
+    store cases); what the grader compares with."""
+    if case.test is not None or case.store:
+        return None
+    return to_plain(case.expected_value())

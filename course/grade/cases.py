@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Case", "Ref", "encode", "decode", "to_plain", "validate_plain", "compare",
-           "as_numbers", "NotNumbers"]
+__all__ = ["Case", "Ref", "encode", "decode", "fresh_inputs", "to_plain", "validate_plain", "compare",
+           "as_numbers", "NotNumbers", "MissingRef"]
 
 
 class NotNumbers(TypeError):
@@ -40,7 +40,9 @@ class Ref:
 class Case:
     """One test: call ``fn(*args, **kwargs)`` and compare with ``expect`` (or run ``test``).
 
-    See course/grade/FORMAT.md, section 4, for every field.
+    See course/grade/FORMAT.md, section 4, for every field. ``weight`` defaults to 1, and
+    to 0 for a ``store`` case (it only sets up an object for later cases, so it earns
+    nothing by itself: a stub whose set-up call happens to return must not score).
     """
 
     name: str
@@ -51,7 +53,7 @@ class Case:
     rtol: float = 1e-6
     atol: float = 1e-9
     shape: str = "strict"
-    weight: float = 1.0
+    weight: float | None = None
     store: str | None = None
     fn: str | None = None
     hint: str = ""
@@ -67,13 +69,43 @@ class Case:
             raise ValueError(f"Case shape must be 'strict' or 'loose', got {self.shape!r}")
         if self.store is None and self.expect is None and self.test is None:
             raise ValueError(f"Case {self.name!r} needs expect=..., test=... or store=...")
-        if not self.weight >= 0:
+        if self.store is not None:
+            if not isinstance(self.store, str) or not self.store:
+                raise TypeError(f"Case {self.name!r}: store must be a non-empty name, got {self.store!r}")
+            if self.expect is not None or self.test is not None:
+                raise ValueError(f"Case {self.name!r}: a store case only keeps the returned object, so it "
+                                 f"cannot also have expect= or test= (check the object in a later case "
+                                 f"with Ref({self.store!r}) or fn='@{self.store}.method')")
+        if callable(self.expect) and self.arg_refs():
+            names = ", ".join(f"Ref({n!r})" for n in sorted(self.arg_refs()))
+            raise ValueError(f"Case {self.name!r}: a callable expect cannot be used with {names} among the "
+                             f"arguments: the stored object lives in the student's kernel, not where expect "
+                             f"is computed. Compute the expected numbers in the test cell and pass them "
+                             f"as expect=, or use test=")
+        if self.weight is None:
+            self.weight = 0.0 if self.store is not None else 1.0
+        try:
+            weight = float(self.weight)
+        except (TypeError, ValueError):
+            raise TypeError(f"Case {self.name!r}: weight must be a number >= 0, got {self.weight!r}") from None
+        if not (weight >= 0 and math.isfinite(weight)):
             raise ValueError(f"Case weight must be >= 0, got {self.weight!r}")
+        self.weight = weight
 
-    def refs(self) -> set[str]:
-        """The names of stored objects this case needs."""
+    @property
+    def setup(self) -> bool:
+        """True for a store case of weight 0: it sets up an object and is not a test by itself."""
+        return self.store is not None and self.weight == 0
+
+    def arg_refs(self) -> set[str]:
+        """The names of stored objects among the arguments."""
         found: set[str] = set()
         _collect_refs((self.args, self.kwargs), found)
+        return found
+
+    def refs(self) -> set[str]:
+        """The names of stored objects this case needs (arguments and ``fn="@name..."``)."""
+        found = self.arg_refs()
         if self.fn and self.fn.startswith("@"):
             found.add(self.fn[1:].split(".", 1)[0])
         return found
@@ -82,6 +114,13 @@ class Case:
         """The expected value: ``expect`` itself, or ``expect(*args, **kwargs)`` if callable."""
         if callable(self.expect):
             return self.expect(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        return self.expect
+
+    def expected_value(self):
+        """The expected value, computed from the case alone (no stored object is needed:
+        a callable ``expect`` never has ``Ref`` arguments)."""
+        if callable(self.expect):
+            return self.expected_for(*fresh_inputs(self.args, self.kwargs))
         return self.expect
 
 
@@ -134,16 +173,26 @@ def decode(obj, refs: dict | None = None) -> Any:
             return {k: decode(v, refs) for k, v in obj["__dict__"]}
         if "__ref__" in obj:
             if refs is None or obj["__ref__"] not in refs:
-                raise KeyError(obj["__ref__"])
+                raise MissingRef(obj["__ref__"])
             return refs[obj["__ref__"]]
         raise ValueError(f"unknown tagged value {sorted(obj)}")
     return obj
 
 
+class MissingRef(KeyError):
+    """A case refers (``Ref(name)``) to an object that no earlier case stored."""
+
+
 def fresh_inputs(args, kwargs, refs=None):
-    """Copies of a case's inputs, with Refs resolved: each call gets its own."""
+    """Copies of a case's inputs, with Refs resolved: each call gets its own.
+
+    Raises :class:`MissingRef` (a ``KeyError`` holding the name) for a ``Ref`` that is not
+    in ``refs``.
+    """
     def resolve(obj):
         if isinstance(obj, Ref):
+            if refs is None or obj.name not in refs:
+                raise MissingRef(obj.name)
             return refs[obj.name]
         if isinstance(obj, tuple):
             return tuple(resolve(x) for x in obj)

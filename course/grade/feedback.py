@@ -22,10 +22,10 @@ import sys
 import threading
 from typing import Callable
 
-from course.grade.calls import call, expected_plain, judge
+from course.grade.calls import call, expected_value_plain, judge, missing_ref_message
 from course.grade.cases import Case, fresh_inputs
 
-__all__ = ["check", "recording", "CheckReport"]
+__all__ = ["check", "recording", "CheckReport", "StoredObjects", "SESSION"]
 
 _local = threading.local()
 
@@ -42,16 +42,29 @@ def recording(sink: Callable[[str, list[Case]], None]):
 
 
 class CheckReport:
-    """The result of one :func:`check`: ``lines`` as printed, ``passed``/``total`` counts."""
+    """The result of one :func:`check`: ``lines`` as printed, ``passed``/``total`` counts.
+
+    Set-up cases (``store`` with weight 0) are not tests: they are listed as ``set up``
+    when the call returned and are left out of the counts.
+    """
 
     def __init__(self, fn: str, results: list[tuple[Case, bool, str]]):
         self.fn, self.results = fn, results
-        self.passed = sum(ok for _, ok, _ in results)
-        self.total = len(results)
+        tests = [ok for case, ok, _ in results if not case.setup]
+        self.passed = sum(tests)
+        self.total = len(tests)
+        self.setup_failed = sum(not ok for case, ok, _ in results if case.setup)
+
+    @property
+    def ok(self) -> bool:
+        """Every test passed and every set-up call returned."""
+        return self.passed == self.total and not self.setup_failed
 
     @property
     def text(self) -> str:
-        if self.total == 1:
+        if self.total == 0:
+            head = f"{self.fn}: {'set up' if self.ok else 'setting up failed'}"
+        elif self.total == 1:
             head = f"{self.fn}: the test {'passed' if self.passed else 'failed'}"
         elif self.passed == self.total:
             head = f"{self.fn}: all {self.total} tests passed"
@@ -59,7 +72,8 @@ class CheckReport:
             head = f"{self.fn}: {self.passed} of {self.total} tests passed"
         lines = [head]
         for case, ok, msg in self.results:
-            lines.append(f"  {'passed' if ok else 'FAILED':8} {case.name}")
+            tag = "FAILED" if not ok else ("set up" if case.setup else "passed")
+            lines.append(f"  {tag:8} {case.name}")
             if not ok:
                 lines.append(f"  {'':8} {msg}")
         return "\n".join(lines)
@@ -73,7 +87,28 @@ def _caller_namespace() -> dict:
     return vars(main) if main is not None else {}
 
 
-def check(fn, cases, namespace: dict | None = None, quiet: bool = False) -> CheckReport | None:
+class StoredObjects:
+    """The objects ``store=`` cases kept, for the rest of the session (as in the grader).
+
+    ``objects`` maps names to the stored objects; ``failed`` holds the names whose latest
+    store call did not return, so that a case that needs one says why it was not run.
+    """
+
+    def __init__(self):
+        self.objects: dict = {}
+        self.failed: set[str] = set()
+
+    def clear(self):
+        self.objects.clear()
+        self.failed.clear()
+
+
+#: the notebook session's stored objects: shared by every check() call in this kernel
+SESSION = StoredObjects()
+
+
+def check(fn, cases, namespace: dict | None = None, quiet: bool = False,
+          stored: StoredObjects | None = None) -> CheckReport | None:
     """Run the public ``cases`` on the student's function ``fn`` and print a report.
 
     Args:
@@ -81,6 +116,9 @@ def check(fn, cases, namespace: dict | None = None, quiet: bool = False) -> Chec
         cases: a list of :class:`course.grade.Case`.
         namespace: where to look the name up (default: the notebook's ``__main__``).
         quiet: return the report without printing it.
+        stored: where ``store=`` cases keep their objects (default :data:`SESSION`: objects
+            stored by an earlier ``check`` in the notebook are found by later ones, as
+            when grading).
 
     Returns the :class:`CheckReport` when ``quiet`` (otherwise None, so that the report is
     not shown twice when ``check`` is the last line of a cell).
@@ -98,35 +136,43 @@ def check(fn, cases, namespace: dict | None = None, quiet: bool = False) -> Chec
         return None
     if os.environ.get("COURSE_GRADING") == "1":
         return None
-    ns = dict(namespace if namespace is not None else _caller_namespace())
+    ns = namespace if namespace is not None else _caller_namespace()
     if not isinstance(fn, str):
-        ns[name] = fn
-    refs: dict = {}
-    failed_refs: set[str] = set()
+        ns = {**ns, name: fn}
+    session = stored if stored is not None else SESSION
+    refs, failed_refs = session.objects, session.failed
     results = []
     for case in cases:
         target = case.fn or name
-        missing = case.refs() & failed_refs
-        if missing:
-            results.append((case, False, f"not run: it needs {sorted(missing)[0]!r}, which an earlier test "
-                                         f"could not produce"))
+        needs = case.refs()
+        missing = sorted(needs & failed_refs)
+        unknown = sorted(needs - set(refs) - failed_refs)
+        if missing or unknown:
+            msg = (missing_ref_message(missing[0], failed=True) if missing else
+                   missing_ref_message(unknown[0], advice="run the test cells above this one first"))
+            results.append((case, False, msg))
             if case.store:
+                refs.pop(case.store, None)
                 failed_refs.add(case.store)
             continue
-        args, kwargs = fresh_inputs(case.args, case.kwargs, refs)
-        outcome = call(ns, refs, target, args, kwargs, case.store)
         try:
-            exp = expected_plain(case, *fresh_inputs(case.args, case.kwargs, refs))
+            exp = expected_value_plain(case)
         except Exception as exc:  # a broken reference is the instructor's bug: say so plainly
             results.append((case, False, f"the test itself failed ({type(exc).__name__}: {exc})"))
             continue
+        args, kwargs = fresh_inputs(case.args, case.kwargs, refs)
+        outcome = call(ns, refs, target, args, kwargs, case.store)
         ok, msg = judge(case, outcome, exp)
-        if not ok and case.store:
-            failed_refs.add(case.store)
+        if case.store:
+            if ok:
+                failed_refs.discard(case.store)
+            else:
+                refs.pop(case.store, None)
+                failed_refs.add(case.store)
         results.append((case, ok, msg))
     report = CheckReport(name, results)
     if not quiet:
         print(report.text)
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and report.passed < report.total:
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and not report.ok:
         raise AssertionError(report.text)
     return report if quiet else None

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.grade import sandbox as _sandbox
-from course.grade.calls import Outcome, judge
-from course.grade.cases import NotNumbers, encode, fresh_inputs, to_plain, validate_plain
+from course.grade.calls import Outcome, expected_value_plain, judge, missing_ref_message
+from course.grade.cases import NotNumbers, encode, validate_plain
 from course.grade.notebook import (Exercise, NotebookError, cell_source, exercise_id, grading_skipped,
                                    nbgrader_meta, parse_notebook, strip_magics)
 
@@ -106,11 +106,13 @@ class ExerciseIndex:
 
 
 def _expected_or_error(case):
-    if case.test is not None or case.store or case.refs():
-        return ("lazy", None)
+    """("ok", expected plain numbers or None) or ("error", message), computed once per exercise.
+
+    The expected value never needs a stored object: numbers are taken as they are, and a
+    callable ``expect`` is not allowed with ``Ref`` arguments (see :class:`Case`).
+    """
     try:
-        args, kwargs = fresh_inputs(case.args, case.kwargs)
-        return ("ok", to_plain(case.expected_for(args, kwargs)))
+        return ("ok", expected_value_plain(case))
     except Exception as exc:
         return ("error", f"the test itself failed ({type(exc).__name__}: {exc})")
 
@@ -209,7 +211,10 @@ class Kernel:
             pass
 
     def exit_description(self) -> str:
-        code = self.proc.poll()
+        try:  # the pipe closes a moment before the process is reaped: wait for its exit status
+            code = self.proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            code = None
         if code is None:
             return "the kernel stopped answering"
         if code < 0:
@@ -227,6 +232,7 @@ class CaseResult:
     passed: bool
     message: str
     seconds: float
+    setup: bool = False  # a store case of weight 0: sets up an object, is not a test by itself
 
     def to_json(self):
         return dict(self.__dict__)
@@ -531,8 +537,7 @@ def _run_tests(session: _Session, exercise: Exercise, expected: list, result: Su
             if base in broken:
                 outcome = Outcome("skipped", message=f"not run: {broken[base]}")
             elif needs:
-                outcome = Outcome("skipped", message=f"not run: it needs {sorted(needs)[0]!r}, which an earlier "
-                                                      f"test could not produce")
+                outcome = Outcome("skipped", message=missing_ref_message(sorted(needs)[0], failed=True))
             elif time.monotonic() >= session.deadline:
                 outcome = Outcome("skipped", message="not run: the submission used up its time budget "
                                                      f"({session.options.budget:g} s)")
@@ -548,19 +553,14 @@ def _run_tests(session: _Session, exercise: Exercise, expected: list, result: Su
                     broken[base] = f"an earlier test of {base} stopped the kernel"
             if exp_kind == "error":
                 passed, message = False, exp_value
-            elif exp_kind == "lazy" and outcome.status == "ok" and case.test is None:
-                try:
-                    args, kwargs = fresh_inputs(case.args, case.kwargs)
-                    passed, message = judge(case, outcome, to_plain(case.expected_for(args, kwargs)))
-                except Exception as exc:
-                    passed, message = False, f"the test itself failed ({type(exc).__name__}: {exc})"
             else:
                 passed, message = judge(case, outcome, exp_value)
             if not passed and case.store:
                 failed_refs.add(case.store)
             if passed:
                 got_weight += case.weight
-            tres.cases.append(CaseResult(case.name, label, hidden, passed, message, round(time.monotonic() - t, 4)))
+            tres.cases.append(CaseResult(case.name, label, hidden, passed, message, round(time.monotonic() - t, 4),
+                                         setup=case.setup))
         tres.points = test.points * got_weight / test.total_weight
         result.tests.append(tres)
 

@@ -54,12 +54,13 @@ def feedback_text(r: SubmissionResult, reveal_hidden: bool = False) -> str:
         lines += [f"- {c['message']}" for c in notes]
         lines.append("")
     for t in r.tests:
-        n_pass = sum(c.passed for c in t.cases)
-        lines += [f"## {t.grade_id}: {t.points:.4g} / {t.max_points:g} points ({n_pass} of {len(t.cases)} tests passed)",
+        tests = [c for c in t.cases if not c.setup]  # set-up calls (store, weight 0) are not tests
+        n_pass = sum(c.passed for c in tests)
+        lines += [f"## {t.grade_id}: {t.points:.4g} / {t.max_points:g} points ({n_pass} of {len(tests)} tests passed)",
                   ""]
         for c in t.cases:
-            tag = "hidden test" if c.hidden else "test"
-            mark = "passed" if c.passed else "FAILED"
+            tag = ("hidden " if c.hidden else "") + ("set-up call" if c.setup else "test")
+            mark = "FAILED" if not c.passed else ("set up" if c.setup else "passed")
             lines.append(f"- {mark}: {tag} `{c.function}`: {c.name}")
             if not c.passed:
                 msg = c.message

@@ -79,7 +79,7 @@ def main():
     os.close(log)
     import numpy  # noqa: F401  (warm import: most exercises need it, and timing should not count it)
 
-    from course.grade.calls import Outcome, call
+    from course.grade.calls import Outcome, call, missing_ref_message
     from course.grade.cases import decode
 
     main_module = types.ModuleType("__main__")
@@ -113,9 +113,8 @@ def main():
             try:
                 args = decode(req["args"], refs)
                 kwargs = decode(req["kwargs"], refs)
-            except KeyError as exc:
-                outcome = Outcome("skipped", message=f"not run: it needs {exc.args[0]!r}, which an earlier "
-                                                      f"test could not produce")
+            except KeyError as exc:  # a Ref to a name no earlier case stored
+                outcome = Outcome("skipped", message=missing_ref_message(str(exc.args[0])))
             else:
                 outcome = call(ns, refs, req["fn"], args, kwargs, req.get("store"))
             try:

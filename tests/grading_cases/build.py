@@ -110,3 +110,96 @@ class LyingArray(np.ndarray):
 def {name}(*args, **kwargs):
     return {value}
 '''
+
+
+# ------------------------------------------------------------------ a small exercise with stored objects
+def _cell(kind: str, grade_id: str, source: str, *, solution=False, grade=False, points=None) -> dict:
+    meta = {"schema_version": 3, "grade_id": grade_id, "solution": solution, "grade": grade,
+            "locked": not solution}
+    if points is not None:
+        meta["points"] = points
+    cell = {"cell_type": kind, "id": grade_id.replace("_", "-"), "metadata": {"nbgrader": meta}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+SCALER_ANSWER = '''\
+class Scaler:
+    """Multiplies by k."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, x):
+        """k x, an array."""
+        ### BEGIN SOLUTION
+        return self.k * np.asarray(x, dtype=float)
+        ### END SOLUTION
+
+
+def apply_twice(scaler, x):
+    """scaler.apply(scaler.apply(x))."""
+    ### BEGIN SOLUTION
+    return scaler.apply(scaler.apply(x))
+    ### END SOLUTION
+'''
+
+SCALER_HELPERS = '''\
+def make_scaler(k):
+    """A Scaler (used by the tests): runs even while the exercise is unfinished."""
+    return Scaler(k)
+
+
+def scaled(k, x):
+    """make_scaler(k).apply(x): a locked helper that calls the student's method."""
+    return make_scaler(k).apply(x)
+'''
+
+SCALER_TESTS = '''\
+from course.grade import Case, Ref, check
+
+check("apply_twice", [
+    Case("a scaler with k = 3", fn="make_scaler", args=(3.0,), store="s3"),
+    Case("apply twice to (1, 2)", args=(Ref("s3"), [1.0, 2.0]), expect=[9.0, 18.0]),
+])
+check("scaled", [Case("k = 2 on (1, -1)", args=(2.0, [1.0, -1.0]), expect=[2.0, -2.0])])
+check("apply_twice", [Case("the scaler stored by the first check, on (0.5,)", args=(Ref("s3"),),
+                           kwargs={"x": [0.5]}, expect=[4.5])])
+### BEGIN HIDDEN TESTS
+check("apply_twice", [
+    Case("a scaler with k = -2", fn="make_scaler", args=(-2.0,), store="s_neg"),
+    Case("apply twice to 1.5 with k = -2", args=(Ref("s_neg"), [1.5]), expect=[6.0]),
+    Case("the first scaler again, on (-1,)", args=(Ref("s3"), [-1.0]), expect=[-9.0]),
+])
+### END HIDDEN TESTS
+'''
+
+
+def scaler_solution() -> dict:
+    """An exercise ("ex90") whose tests store objects, pass them with Ref to cases that expect
+    numbers, refer to objects stored by an earlier check() call, and call the student's method
+    through a locked helper."""
+    cells = [
+        _cell("markdown", "intro", "# Scaling\n\nWrite `Scaler.apply` and `apply_twice`."),
+        _cell("code", "setup", "import numpy as np\nimport course\nfrom course.grade import Case, Ref, check\n"),
+        _cell("code", "scaler", SCALER_ANSWER, solution=True),
+        _cell("code", "helpers", SCALER_HELPERS),
+        _cell("code", "test_scaler", SCALER_TESTS, grade=True, points=6),
+    ]
+    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                         "language_info": {"name": "python"},
+                         "course": {"exercise": "ex90", "title": "Scaling", "version": 1}}}
+
+
+def scaler_exercise(directory) -> tuple[Path, Path, Path]:
+    """(solutions dir, solution notebook, generated student notebook) of the ex90 exercise."""
+    from course.grade.generate import student_version
+
+    directory = Path(directory)
+    (directory / "solutions").mkdir(parents=True, exist_ok=True)
+    (directory / "exercises").mkdir(parents=True, exist_ok=True)
+    sol = write(scaler_solution(), directory / "solutions" / "ex90_scaler.ipynb")
+    ex = write(student_version(scaler_solution()), directory / "exercises" / "ex90_scaler.ipynb")
+    return directory / "solutions", sol, ex
