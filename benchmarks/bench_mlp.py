@@ -20,15 +20,18 @@ import course
 CASES = {"small 2-64-64-1": ([2, 64, 64, 1], 256), "wide 784-256-256-10": ([784, 256, 256, 10], 256)}
 
 
-def _time(step, repeats: int, warmup: int = 20) -> float:
+def _time_pair(step_a, step_b, repeats: int, warmup: int = 20) -> tuple[float, float]:
+    """Median seconds per call of each step, measured alternately so that both see the same machine load."""
     for _ in range(warmup):
-        step()
-    samples = []
+        step_a()
+        step_b()
+    samples_a, samples_b = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+        for step, samples in ((step_a, samples_a), (step_b, samples_b)):
+            t0 = time.perf_counter()
+            step()
+            samples.append(time.perf_counter() - t0)
+    return statistics.median(samples_a), statistics.median(samples_b)
 
 
 def bench(sizes, batch, dtype, repeats):
@@ -59,7 +62,7 @@ def bench(sizes, batch, dtype, repeats):
         loss.backward()
         topt.step()
 
-    return _time(numpy_step, repeats), _time(torch_step, repeats)
+    return _time_pair(numpy_step, torch_step, repeats)
 
 
 def main():

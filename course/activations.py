@@ -80,6 +80,30 @@ class Activation:
         """(d sigma / d z) v: the forward-mode step, v * sigma'(z). Shape: same as ``z``."""
         return np.asarray(v) * self.df(z)
 
+    # In-place variants for the training loop of course.MLP, which reuses its buffers
+    # (inputs are validated arrays there; ``out`` may be ``v`` itself).
+    def _f_into(self, z: np.ndarray, out: np.ndarray) -> None:
+        out[...] = self._f(z)
+
+    def _vjp_into(self, z: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
+        if self._vjp is not None:
+            out[...] = self._vjp(z, v)
+        else:
+            np.multiply(v, self._df(z), out=out)
+
+
+class _ReLU(Activation):
+    """relu(z) = max(0, z), with in-place kernels for the training loop."""
+
+    def __init__(self):
+        super().__init__("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0))
+
+    def _f_into(self, z, out):
+        np.maximum(z, 0.0, out=out)
+
+    def _vjp_into(self, z, v, out):
+        np.multiply(v, z > 0, out=out)
+
 
 class Softmax(Activation):
     """softmax(z)_i = exp(z_i) / sum_j exp(z_j), along the last axis.
@@ -99,6 +123,9 @@ class Softmax(Activation):
         return s * (v - np.sum(s * v, axis=-1, keepdims=True))
 
     vjp = jvp  # J is symmetric
+
+    def _vjp_into(self, z, v, out):
+        out[...] = self.vjp(z, v)
 
     def jacobian(self, z) -> np.ndarray:
         """J_ij = s_i (delta_ij - s_j). Shape: (..., n) -> (..., n, n)."""
@@ -229,7 +256,7 @@ _REGISTRY: dict[str, Callable[..., Activation]] = {
     "identity": _simple("identity", "z", _identity, _one),
     "sigmoid": _simple("sigmoid", "1 / (1 + exp(-z))", _sigmoid, _dsigmoid),
     "tanh": _simple("tanh", "tanh(z)", _tanh, _dtanh),
-    "relu": lambda: Activation("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0)),
+    "relu": _ReLU,
     "leaky_relu": lambda slope=0.01: Activation(
         "leaky_relu", f"z if z > 0 else {slope:g} z", *_leaky(float(slope)), {"slope": float(slope)}),
     "elu": lambda alpha=1.0: Activation(

@@ -113,6 +113,7 @@ class MLP:
         self.a: list[np.ndarray] = []
         self.deltas: list[np.ndarray] = []
         self._masks: list[np.ndarray | None] = []
+        self._buffers: _Buffers | None = None  # reused by train_step
 
     # ------------------------------------------------------------ construction
     def _init_weight(self, n_in, n_out, act, init):
@@ -178,6 +179,11 @@ class MLP:
         (n_0,) gives (n_L,).
         """
         X, single = self._input(X)
+        a = self._forward(X, dropout, rng)
+        return a[0] if single else a
+
+    def _forward(self, X, dropout=0.0, rng=None, buffers: "_Buffers | None" = None) -> np.ndarray:
+        """The layer rule for every layer; with ``buffers`` (the training loop) the arrays are reused."""
         if dropout and rng is None:
             rng = self._rng
         self.a, self.z, self._masks = [X], [], []
@@ -189,17 +195,24 @@ class MLP:
                 raise ValueError(
                     f"layer {l}: W^({l}) has shape {W.shape} and expects {W.shape[1]} inputs per sample, "
                     f"but {what} has {a.shape[1]} columns (shape {a.shape})")
-            z = a @ W.T
-            z += b
-            a = act._f(z)
+            shape = (a.shape[0], W.shape[0])
+            if buffers is None:
+                z = a @ W.T
+                z += b
+                a = act._f(z)
+            else:
+                z = np.matmul(a, W.T, out=buffers.get("z", l, shape, a.dtype))
+                z += b
+                a = buffers.get("a", l, shape, a.dtype)
+                act._f_into(z, a)
             mask = None
             if dropout and l < n_layers:
                 mask = _reg.dropout_mask(a.shape, dropout, rng, a.dtype)
-                a = a * mask
+                a = a * mask if buffers is None else np.multiply(a, mask, out=a)
             self.z.append(z)
             self.a.append(a)
             self._masks.append(mask)
-        return a[0] if single else a
+        return a
 
     __call__ = forward
 
@@ -230,24 +243,41 @@ class MLP:
             raise RuntimeError("backward(y) needs the cached values of a forward pass: call forward(X) first")
         return self._backprop(self.loss._grad(*self.loss._arrays(self.a[-1], self._target(y))))
 
-    def _backprop(self, grad_out):
+    def _backprop(self, grad_out, buffers: "_Buffers | None" = None):
         """The delta equations, from dC/da^(L) (shape (N, n_L)) down to layer 1."""
-        delta = self.layer_activations[-1].vjp(self.z[-1], grad_out)
         L = len(self.weights)
+        delta = self._vjp(L - 1, grad_out, buffers)
         dW, db, deltas = [None] * L, [None] * L, [None] * L
         for l in range(L - 1, -1, -1):
             deltas[l] = delta
-            dW[l] = delta.T @ self.a[l]
-            db[l] = delta.sum(axis=0)
+            W, a_prev = self.weights[l], self.a[l]
+            if buffers is None:
+                dW[l] = delta.T @ a_prev
+                db[l] = delta.sum(axis=0)
+            else:
+                dW[l] = np.matmul(delta.T, a_prev, out=buffers.get("dW", l, W.shape, delta.dtype))
+                db[l] = np.add.reduce(delta, axis=0, out=buffers.get("db", l, (W.shape[0],), delta.dtype))
             if l > 0:
-                W = self.weights[l]
-                # W^(l+1)^T delta^(l+1); with one neuron in the layer it is an outer product
-                grad_a = delta * W if W.shape[0] == 1 else delta @ W
+                # W^(l+1)^T delta^(l+1) for every sample; with one neuron in the layer it is an outer product
+                if buffers is None:
+                    grad_a = delta * W if W.shape[0] == 1 else delta @ W
+                else:
+                    out = buffers.get("grad_a", l, a_prev.shape, delta.dtype)
+                    grad_a = np.multiply(delta, W, out=out) if W.shape[0] == 1 else np.matmul(delta, W, out=out)
                 if self._masks[l - 1] is not None:
-                    grad_a = grad_a * self._masks[l - 1]
-                delta = self.layer_activations[l - 1].vjp(self.z[l - 1], grad_a)
+                    grad_a *= self._masks[l - 1]
+                delta = self._vjp(l - 1, grad_a, buffers, inplace=True)
         self.deltas = deltas
         return dW, db
+
+    def _vjp(self, i, grad_a, buffers, inplace=False):
+        """delta^(i+1) = dC/da * sigma'(z^(i+1)) for layer i + 1 (0-based ``i``)."""
+        act, z = self.layer_activations[i], self.z[i]
+        if buffers is None:
+            return act.vjp(z, grad_a)
+        out = grad_a if inplace else buffers.get("delta", i, z.shape, z.dtype)
+        act._vjp_into(z, grad_a, out)
+        return out
 
     def loss_value(self, X, y) -> float:
         """C(y_hat(X), y) with the network's loss."""
@@ -272,10 +302,13 @@ class MLP:
 
         Returns the batch's loss before the update (without the penalty).
         """
-        out = self.forward(X, dropout=dropout, rng=rng)
-        y_hat, target = self.loss._arrays(out[None, :] if out.ndim == 1 else out, self._target(y))
+        X, _ = self._input(X)
+        if self._buffers is None:
+            self._buffers = _Buffers()
+        out = self._forward(X, dropout, rng, self._buffers)
+        y_hat, target = self.loss._arrays(out, self._target(y))
         loss = self.loss._value(y_hat, target)
-        dW, db = self._backprop(self.loss._grad(y_hat, target))
+        dW, db = self._backprop(self.loss._grad(y_hat, target), self._buffers)
         if l1 or l2:
             for g, W in zip(dW, self.weights):
                 if l1:
@@ -382,6 +415,25 @@ class MLP:
     def __repr__(self):
         acts = [a.name for a in self.layer_activations]
         return f"MLP(sizes={self.sizes}, activations={acts}, loss={self.loss.name!r})"
+
+
+class _Buffers:
+    """Arrays the training step reuses from one batch to the next (like PyTorch's caching allocator).
+
+    Allocating fresh megabyte-sized arrays on every step makes the operating system hand
+    out and zero new memory pages each time, which costs as much as the matrix products
+    of a wide network; reusing the arrays avoids it.
+    """
+
+    def __init__(self):
+        self._arrays: dict = {}
+
+    def get(self, kind: str, layer: int, shape: tuple, dtype) -> np.ndarray:
+        key = (kind, layer)
+        arr = self._arrays.get(key)
+        if arr is None or arr.shape != shape or arr.dtype != dtype:
+            arr = self._arrays[key] = np.empty(shape, dtype=dtype)
+        return arr
 
 
 def _layer_activations(activation, output_activation, n_layers):

@@ -62,7 +62,17 @@ class GradientDescent(Optimizer):
     name = "gd"
 
     def _update(self, p, g, state):
-        p -= self.learning_rate * g
+        step = _buffer(state, "step", p)
+        np.multiply(g, self.learning_rate, out=step)
+        p -= step
+
+
+def _buffer(state: dict, name: str, like: np.ndarray) -> np.ndarray:
+    """A scratch array kept in the optimizer's state, so that a step allocates no memory."""
+    buf = state.get(name)
+    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        buf = state[name] = np.empty_like(like)
+    return buf
 
 
 class Momentum(Optimizer):
@@ -88,7 +98,9 @@ class Momentum(Optimizer):
         else:
             v *= self.beta
             v += g
-        p -= self.learning_rate * v
+        step = _buffer(state, "step", p)
+        np.multiply(v, self.learning_rate, out=step)
+        p -= step
 
 
 class Adam(Optimizer):
@@ -111,16 +123,24 @@ class Adam(Optimizer):
         if "m" not in state:
             state["m"] = np.zeros_like(p)
             state["v"] = np.zeros_like(p)
-        m, v = state["m"], state["v"]
+        m, v, tmp = state["m"], state["v"], _buffer(state, "step", p)
         m *= self.beta1
-        m += (1.0 - self.beta1) * g
+        np.multiply(g, 1.0 - self.beta1, out=tmp)
+        m += tmp
         v *= self.beta2
-        v += (1.0 - self.beta2) * g * g
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta2
+        v += tmp
         bias1 = 1.0 - self.beta1 ** self.t
         bias2 = 1.0 - self.beta2 ** self.t
-        # The same order of operations as torch.optim.Adam, so float64 results agree to the last bits.
-        denom = np.sqrt(v) / np.sqrt(bias2) + self.eps
-        p -= (self.learning_rate / bias1) * (m / denom)
+        # The same order of operations as torch.optim.Adam, so float64 results agree to the last bits:
+        # denom = sqrt(v) / sqrt(bias2) + eps;  w -= (alpha / bias1) * (m / denom)
+        np.sqrt(v, out=tmp)
+        tmp /= np.sqrt(bias2)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.learning_rate / bias1
+        p -= tmp
 
 
 _REGISTRY = {"gd": GradientDescent, "sgd": GradientDescent, "gradient_descent": GradientDescent,
