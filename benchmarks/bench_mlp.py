@@ -20,18 +20,25 @@ import course
 CASES = {"small 2-64-64-1": ([2, 64, 64, 1], 256), "wide 784-256-256-10": ([784, 256, 256, 10], 256)}
 
 
-def _time_pair(step_a, step_b, repeats: int, warmup: int = 20) -> tuple[float, float]:
-    """Median seconds per call of each step, measured alternately so that both see the same machine load."""
-    for _ in range(warmup):
-        step_a()
-        step_b()
-    samples_a, samples_b = [], []
-    for _ in range(repeats):
-        for step, samples in ((step_a, samples_a), (step_b, samples_b)):
-            t0 = time.perf_counter()
+def _time_pair(step_a, step_b, repeats: int, rounds: int = 5, warmup: int = 20) -> tuple[float, float]:
+    """Median seconds per call of each step, over alternating blocks of calls.
+
+    Blocks (not single calls) alternate so that both see the same machine load, with a pause
+    between them: the thread pools of NumPy's BLAS and of PyTorch keep spinning for a moment
+    after their last call and would otherwise slow the other library down.
+    """
+    samples: tuple[list, list] = ([], [])
+    for step in (step_a, step_b):
+        for _ in range(warmup):
             step()
-            samples.append(time.perf_counter() - t0)
-    return statistics.median(samples_a), statistics.median(samples_b)
+    for _ in range(rounds):
+        for step, out in zip((step_a, step_b), samples):
+            time.sleep(0.3)
+            for _ in range(max(1, repeats // rounds)):
+                t0 = time.perf_counter()
+                step()
+                out.append(time.perf_counter() - t0)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def bench(sizes, batch, dtype, repeats):
