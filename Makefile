@@ -19,6 +19,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test setup exercises notebooks bench clean
 
+# Widget state left in a notebook's metadata by an earlier run (nbconvert keeps it) makes nbconvert's
+# HTML show blank widgets instead of their static PNG: remove it.
+define STRIP_WIDGET_STATE
+import json, sys
+for path in sys.argv[1:]:
+    nb = json.load(open(path))
+    if nb.get("metadata", {}).pop("widgets", None) is not None:
+        with open(path, "w") as f:
+            json.dump(nb, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+endef
+export STRIP_WIDGET_STATE
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -47,6 +60,7 @@ notebooks: $(STAMP)
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 \
 			--ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done
+	$(BIN)/python -c "$$STRIP_WIDGET_STATE" lectures/*.ipynb solutions/*.ipynb
 	$(BIN)/python -m course.grade.generate
 
 bench: $(STAMP)

@@ -341,3 +341,10 @@ def test_index_explains_how_to_use_the_course():
     text = _index_text().lower()
     for topic in ("lectures in order", "widget", "exercise", "feedback"):
         assert topic in text, f"the index's how-to section should cover {topic!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_no_widget_state_is_stored(path):
+    """Without stored widget state, nbconvert's HTML and GitHub show each widget's static PNG instead of a blank."""
+    assert "widgets" not in _load(path).get("metadata", {}), (
+        "the notebook stores widget state: re-execute it with --ExecutePreprocessor.store_widget_state=False")
