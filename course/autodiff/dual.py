@@ -24,16 +24,9 @@ import math
 from numbers import Real
 from typing import Callable
 
+from course.autodiff.value import _check_number
+
 __all__ = ["Dual", "derivative", "directional_derivative", "gradient_forward"]
-
-
-def _check_number(x, name: str) -> float:
-    """A plain real number as float, or a TypeError naming the argument."""
-    if type(x) is float:  # the common case, checked first for speed
-        return x
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{name} must be a real number (int or float), got {type(x).__name__}: {x!r}")
-    return float(x)
 
 
 class Dual:
