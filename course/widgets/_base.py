@@ -24,7 +24,13 @@ draws) is then rendered once and kept as a background; a redraw restores the
 background and draws only the dynamic artists (matplotlib's "blitting"). The
 background is redrawn automatically when an axis limit or the figure size
 changes, or after ``self.invalidate()``. Apps that register nothing get a full
-draw every time.
+draw every time. The last few backgrounds are kept (by axis limits, figure size
+and the key given to ``invalidate``), so going back to an earlier menu option
+or range restores its background instead of drawing it again.
+
+Text is drawn through a cache of rendered strings (:func:`_install_text_cache`):
+each string is rasterised by FreeType once per font, size and angle and then
+stamped at whole-pixel positions, as matplotlib did before version 3.11.
 
 The figure lives on whichever canvas fits the notebook:
 
@@ -50,6 +56,11 @@ from typing import Any, Callable
 import numpy as np
 
 _ERROR_PREFIX = "<pre style='color:#b00020"
+#: backgrounds kept per app (each is one RGBA copy of the figure)
+_BACKGROUNDS_KEPT = 8
+#: rendered strings kept (shared by every app); the cache is emptied when full
+_TEXT_CACHE_SIZE = 4096
+_TEXT_CACHE: dict = {}
 
 
 def _ipympl_active() -> bool:
@@ -105,6 +116,69 @@ def canvas_png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _text_mask(renderer, gc, s, prop, angle, ismath, mtext):
+    """The coverage mask of ``s`` drawn with its baseline origin at a whole pixel: (mask, dx, dy) or None.
+
+    ``mask`` is a uint8 array (rows, cols); its left column is ``dx`` pixels right of the
+    origin and its bottom row ``dy`` pixels below it (y downwards). None: nothing is drawn.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    w, h, d = renderer.get_text_width_height_descent(s, prop, ismath)
+    margin = int(prop.get_size_in_points() * renderer.dpi / 72.0 * 0.6) + 4
+    t = np.radians(angle)
+    corners = [(0.0, -d), (w, -d), (0.0, h - d), (w, h - d)]  # y upwards
+    xs = [px * np.cos(t) - py * np.sin(t) for px, py in corners]
+    ys = [px * np.sin(t) + py * np.cos(t) for px, py in corners]
+    ox, oy = int(np.ceil(-min(xs))) + margin, int(np.ceil(max(ys))) + margin
+    scratch = RendererAgg(int(np.ceil(max(xs))) + ox + margin, oy + int(np.ceil(-min(ys))) + margin, renderer.dpi)
+    sgc = scratch.new_gc()
+    sgc.set_foreground((0.0, 0.0, 0.0, 1.0), isRGBA=True)
+    sgc.set_antialiased(gc.get_antialiased())
+    RendererAgg.draw_text(scratch, sgc, ox, oy, s, prop, angle, ismath, mtext)
+    sgc.restore()
+    alpha = np.asarray(scratch.buffer_rgba())[..., 3]
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    if not len(rows):
+        return None
+    mask = np.ascontiguousarray(alpha[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    return mask, int(cols[0]) - ox, int(rows[-1]) + 1 - oy
+
+
+def _cached_draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+    """RendererAgg.draw_text through the rendered-string cache (TeX text is drawn as usual)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    if ismath == "TeX":
+        return RendererAgg.draw_text(self, gc, x, y, s, prop, angle, ismath, mtext)
+    extra = ((getattr(mtext, "get_fontfeatures", lambda: None)(), getattr(mtext, "get_language", lambda: None)())
+             if mtext is not None else (None, None))
+    key = (s, prop, float(angle), bool(ismath), self.dpi, bool(gc.get_antialiased()), extra)
+    entry = _TEXT_CACHE.get(key, False)
+    if entry is False:
+        entry = _text_mask(self, gc, s, prop, angle, ismath, mtext)
+        if len(_TEXT_CACHE) >= _TEXT_CACHE_SIZE:
+            _TEXT_CACHE.clear()
+        # the key keeps a copy of the font properties: the text's own may change later
+        _TEXT_CACHE[(s, prop.copy(), *key[2:])] = entry
+    if entry is not None:
+        mask, dx, dy = entry
+        self._renderer.draw_text_image(mask, int(round(x)) + dx, int(round(y)) + dy, 0, gc)
+
+
+def _install_text_cache(renderer) -> None:
+    """Route this Agg renderer's text through the rendered-string cache (once per renderer)."""
+    import types
+
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    # It uses Agg's internal draw_text_image: where a matplotlib version lacks it, text is drawn as usual.
+    if (type(renderer) is RendererAgg and not hasattr(renderer, "_course_text_cache")
+            and hasattr(getattr(renderer, "_renderer", None), "draw_text_image")):
+        renderer._course_text_cache = True
+        renderer.draw_text = types.MethodType(_cached_draw_text, renderer)
+
+
 class App:
     """Base class of the course's widget apps (see the module docstring).
 
@@ -135,7 +209,9 @@ class App:
         self._dynamic: list = []
         self._background = None
         self._background_key = None
+        self._backgrounds: dict = {}  # static key -> saved region, oldest first
         self._static_version = 0
+        self._invalidations = 0
         self.status = W.HTML(value="")
         self.controls: dict[str, Any] = self._make_controls()
         self.fig, self._live = new_figure(self.figsize, self.dpi)
@@ -272,16 +348,24 @@ class App:
             if artist not in self._dynamic:
                 self._dynamic.append(artist)
         self._background = None
+        self._backgrounds.clear()
         return artists[0] if len(artists) == 1 else artists
 
     def clear_dynamic(self) -> None:
         """Forget every registered dynamic artist (before rebuilding part of the figure)."""
         self._dynamic.clear()
         self._background = None
+        self._backgrounds.clear()
 
-    def invalidate(self) -> None:
-        """Redraw the static background at the next redraw (after changing a static artist)."""
-        self._static_version += 1
+    def invalidate(self, key=None) -> None:
+        """Redraw the static background at the next redraw (after changing a static artist).
+
+        With ``key`` (any hashable value naming what the static artists now show, e.g. the
+        chosen menu option), a background drawn earlier under the same key and the same
+        axis limits is reused; without it, earlier backgrounds are never reused.
+        """
+        self._invalidations += 1
+        self._static_version = ("version", self._invalidations) if key is None else ("key", key)
 
     def _static_key(self):
         fig = self.fig
@@ -297,10 +381,13 @@ class App:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = self.fig.canvas
+        _install_text_cache(canvas.get_renderer())
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
         key = self._static_key()
+        if (self._background is None or key != self._background_key) and key in self._backgrounds:
+            self._background, self._background_key = self._backgrounds[key], key
         if self._background is None or key != self._background_key:
             # animated artists are left out of a full draw but still count for the layout
             animated = [a.get_animated() for a in self._dynamic]
@@ -313,6 +400,10 @@ class App:
                     a.set_animated(flag)
             self._background = canvas.copy_from_bbox(self.fig.bbox)
             self._background_key = self._static_key()
+            self._backgrounds.pop(self._background_key, None)
+            self._backgrounds[self._background_key] = self._background
+            while len(self._backgrounds) > _BACKGROUNDS_KEPT:
+                self._backgrounds.pop(next(iter(self._backgrounds)))
         else:
             canvas.restore_region(self._background)
         order = {id(ax): i for i, ax in enumerate(self.fig.axes)}

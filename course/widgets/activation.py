@@ -16,6 +16,7 @@ output is softmax(z, 0)_1 = sigmoid(z).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,26 @@ def _nice_limits(values, step: float = 0.5, pad: float = 0.15) -> tuple[float, f
     return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
 
 
+@functools.lru_cache(maxsize=128)
+def _range_extremes(name: str, z_max: float) -> tuple[float, float, float, float]:
+    """min and max of sigma(z) and of sigma'(z) on [-z_max, z_max] over every slider value of the parameter.
+
+    The y-limits span the parameter's whole range, so moving the parameter slider keeps
+    the axes (and the cached background) and the curve visibly changes against fixed axes.
+    """
+    values = [None]
+    if name in PARAMETERS:
+        keyword, _, lo, hi, step, _, _ = PARAMETERS[name]
+        values = [(keyword, float(v)) for v in np.round(np.arange(lo, hi + step / 2, step), 6)]
+    a_lo = da_lo = np.inf
+    a_hi = da_hi = -np.inf
+    for param in values:
+        c = activation_curves(ActivationState(name=name, param=param, z0=0.0, z_max=z_max))
+        a_lo, a_hi = min(a_lo, c["a"].min()), max(a_hi, c["a"].max())
+        da_lo, da_hi = min(da_lo, c["da"].min()), max(da_hi, c["da"].max())
+    return float(a_lo), float(a_hi), float(da_lo), float(da_hi)
+
+
 class ActivationExplorer(App):
     """The app: an activation menu, its parameter, the point z_0 and the plotted range."""
 
@@ -172,11 +193,11 @@ class ActivationExplorer(App):
                    Patch(facecolor="#f2c200", alpha=0.25, label=f"saturated: 0 < |σ'| < {SATURATION}"),
                    Patch(facecolor="#d62728", alpha=0.18, label="dead: σ'(z) = 0")]
         fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False)
-        self.formula_text = ax_f.set_title("", fontsize=9)  # static: changes with the activation only
+        self.formula_text = ax_f.set_title("", fontsize=9)
         self.value_text = ax_d.set_title("", fontsize=9)
         bands = [band for pair in self.shading for shade in pair for band in shade.bands]
         self.dynamic(*bands, *ax_f.spines.values(), *ax_d.spines.values(), self.line_f, self.tangent, self.dot_f, self.line_d, self.dot_d,
-                     self.value_text)
+                     self.value_text, self.formula_text)
 
     def _draw(self, state: ActivationState) -> None:
         c = activation_curves(state)
@@ -192,14 +213,14 @@ class ActivationExplorer(App):
         self.tangent.set_data(zt, c["a0"] + c["da0"] * (zt - z0))
         self.dot_f.set_data([z0], [c["a0"]])
         self.dot_d.set_data([z0], [c["da0"]])
-        if self.formula_text.get_text() != f"σ(z) = {c['formula']}":
-            self.formula_text.set_text(f"σ(z) = {c['formula']}")
-            self.invalidate()
+        self.formula_text.set_text(f"σ(z) = {c['formula']}")
         self.value_text.set_text(f"σ(z₀) = {c['a0']:.3f},  σ'(z₀) = {c['da0']:.3f}")
         for ax in (self.ax_f, self.ax_d):
             ax.set_xlim(-state.z_max, state.z_max)
-        self.ax_f.set_ylim(*_nice_limits(c["a"]))
-        self.ax_d.set_ylim(*_nice_limits(np.append(c["da"], [0.0, 1.0]), step=0.25, pad=0.1))
+        # limits over the parameter's whole range (and the current curves, for a value outside it)
+        a_lo, a_hi, da_lo, da_hi = _range_extremes(state.name, float(state.z_max))
+        self.ax_f.set_ylim(*_nice_limits(np.append(c["a"], [a_lo, a_hi])))
+        self.ax_d.set_ylim(*_nice_limits(np.append(c["da"], [da_lo, da_hi, 0.0, 1.0]), step=0.25, pad=0.1))
 
 
 def activation_explorer(name: str = "relu", z0: float = 1.0, z_max: float = 5.0) -> ActivationExplorer:

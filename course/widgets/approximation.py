@@ -172,7 +172,9 @@ def count_linear_regions(net: MLP, x: np.ndarray) -> tuple[int, np.ndarray]:
 def _deep_curve(D: int, K: int) -> tuple[int, np.ndarray, np.ndarray]:
     """Regions, and the exact polyline (its kinks and end points) of the fold network."""
     net = fold_network(D, K)
-    x = np.linspace(0.0, 1.0, 2 ** 17 + 1)
+    # the shortest region is u^K long, u = 1/(2D + 1): a grid with at least 4 points in it finds every kink
+    n = int(2 ** np.ceil(np.log2(4 * (2 * D + 1) ** K)))
+    x = np.linspace(0.0, 1.0, max(n, 2 ** 10) + 1)
     regions, kinks = count_linear_regions(net, x)
     xs = np.concatenate([[0.0], kinks, [1.0]])
     ys = net.forward(xs[:, None])[:, 0]
@@ -261,8 +263,10 @@ class UniversalApproximation(App):
         ax_k.set_ylim(-0.05, 1.05)
         ax_k.set_xlabel("x   (deep net: K layers of D ReLUs)")
         self.deep_title = ax_k.set_title("", fontsize=9)
-        self.dynamic(*ax.spines.values(), self.pieces, self.fit_line, self.kink_dots, self.fit_title, self.err_dot, self.deep_line,
-                     self.deep_title)
+        # the target and error curves are dynamic too: only the axis limits key the background,
+        # so going back to an earlier target restores its background
+        self.dynamic(*ax.spines.values(), self.pieces, self.target_line, self.fit_line, self.kink_dots, self.fit_title,
+                     self.err_curve, self.err_dot, self.deep_line, self.deep_title)
 
     def _draw(self, state: UATState) -> None:
         x = self._x
@@ -272,7 +276,7 @@ class UniversalApproximation(App):
         self.fit = fit
         key = (state.target, state.expression if state.target == "custom" else "")
         if getattr(self, "_target_key", None) != key:
-            # a new target: a new target curve, error curve and limits (the background is redrawn)
+            # a new target: a new target curve, error curve and limits
             self._target_key = key
             self.target_line.set_data(x, y_target)
             lo, hi = float(y_target.min()), float(y_target.max())
@@ -282,7 +286,6 @@ class UniversalApproximation(App):
             floor = max(float(np.min(self.errors[self.errors > 0], initial=1e-3)), 1e-6)
             self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, floor))
             self.ax_err.set_ylim(floor / 2, float(self.errors.max()) * 2)
-            self.invalidate()
         ends = np.array([X_RANGE[0], X_RANGE[1]])
         if state.show_pieces:
             # phi_d h_d(x) is zero left of its kink c_d and a line right of it: 3 points draw it exactly

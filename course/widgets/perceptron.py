@@ -156,8 +156,9 @@ class PerceptronExplorer(App):
         self.history_text = ax_h.text(0.5, 0.5, "no steps yet", transform=ax_h.transAxes,
                                       ha="center", va="center", color="0.5")
         self.dynamic(*ax.spines.values())  # drawn again over the regions, as in a full draw
+        # the gate's name and the "no steps yet" note are dynamic too: a new gate redraws no background
         self.dynamic(self.region, self.region_neg, self.line, self.normal, self.points, self.wrong, *self.z_texts,
-                     self.accuracy_text, self.history_line)
+                     self.accuracy_text, self.gate_text, self.history_line, self.history_text)
 
     def _read_state(self) -> PerceptronState:
         c = self.controls
@@ -207,13 +208,8 @@ class PerceptronExplorer(App):
             t.set_text(f"z={z:.2f}")
         n_right = int(round(view["accuracy"] * len(X)))
         self.accuracy_text.set_text(f"accuracy {n_right}/{len(X)}")
-        # static texts: changing them redraws the background (rare: a new gate, first step)
-        if self.gate_text.get_text() != state.gate.upper():
-            self.gate_text.set_text(state.gate.upper())
-            self.invalidate()
-        if self.history_text.get_visible() != (not state.history):
-            self.history_text.set_visible(not state.history)
-            self.invalidate()
+        self.gate_text.set_text(state.gate.upper())
+        self.history_text.set_visible(not state.history)
         steps = np.arange(1, len(state.history) + 1)
         self.history_line.set_data(steps, state.history)
         self.ax_history.set_xlim(0.5, 10 * (1 + (max(len(steps), 1) - 1) // 10) + 0.5)

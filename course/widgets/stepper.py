@@ -218,27 +218,38 @@ class _Stepper(App):
     def _build(self, fig):
         self.on_click("next", lambda: self._move(+1))
         self.on_click("back", lambda: self._move(-1))
-        self.ax = fig.add_axes([0.01, 0.01, 0.98, 0.98])
+        # one axes and diagram per preset, built once: a new preset only shows another axes
+        self._axes, self._diagrams = {}, {}
+        for preset in self.presets:
+            ax = fig.add_axes([0.01, 0.01, 0.98, 0.98], label=preset)
+            self._axes[preset], self._diagrams[preset] = ax, self._make_diagram(ax, preset)
         self._diagram_for(self._init.preset)
 
-    def _diagram_for(self, preset: str) -> None:
-        """(Re)build the diagram when the network's shape changes (a new preset)."""
+    def _make_diagram(self, ax, preset: str):
+        """The diagram of a preset's network: weights as line widths and colours, layer names below."""
         from course.plotting import NetworkDiagram
 
         sizes = tuple(len(np.atleast_2d(W)[0]) for W in PRESETS[preset]["weights"][:1]) + tuple(
             len(np.atleast_2d(W)) for W in PRESETS[preset]["weights"])
-        self.ax.clear()
-        self.clear_dynamic()
-        self.diagram = NetworkDiagram(self.ax, sizes)
-        self.diagram.set_weights(network_for(preset).weights)
+        diagram = NetworkDiagram(ax, sizes)
+        diagram.set_weights(network_for(preset).weights)
         acts = [PRESETS[preset]["activation"]] * (len(sizes) - 2) + [PRESETS[preset]["output_activation"]]
         names = ["input x"] + [f"layer {l}: {a}" for l, a in enumerate(acts, start=1)]
-        for t, name in zip(self.diagram.layer_texts, names):
+        for t, name in zip(diagram.layer_texts, names):
             t.set_text(name)
+        return diagram
+
+    def _diagram_for(self, preset: str) -> None:
+        """Show the diagram of ``preset`` (its network's shape) and hide the others."""
+        for key, ax in self._axes.items():
+            ax.set_visible(key == preset)
+        self.ax, self.diagram = self._axes[preset], self._diagrams[preset]
+        self.clear_dynamic()
         d = self.diagram
         self.dynamic(*[c for row in d.circles for c in row], *[t for row in d.neuron_texts for t in row],
                      *[t for grid in d.edge_texts for t in grid.flat])
-        self._sizes = sizes
+        self.invalidate(("preset", preset))
+        self._sizes = tuple(d.sizes)
         self._preset = preset
 
     def _ensure_diagram(self, state: StepperState) -> None:
