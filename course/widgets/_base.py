@@ -417,6 +417,10 @@ class App:
     def show(self) -> None:
         """Push the current figure to the view (blit or draw_idle on ipympl, new PNG bytes otherwise)."""
         if self._live:
+            # ipympl 0.10: a frame sent before the browser has set up the canvas leaves it blank for
+            # good; while it is still syncing, the browser asks for the first frame itself.
+            if getattr(self.fig.canvas, "syncing_data_url", False):
+                return
             if self._dynamic:
                 self.render()
                 self.fig.canvas.blit(self.fig.bbox)
