@@ -157,14 +157,6 @@ def test_check_prints_passed_failed_and_not_implemented(capsys):
 
 
 def test_check_with_stored_objects_and_methods(capsys):
-    class Counter:
-        def __init__(self, start):
-            self.n = start
-
-        def add(self, k):
-            self.n += k
-            return self.n
-
     report = check("Counter", [Case("make", args=(1,), store="c"),
                                Case("add 2", fn="@c.add", args=(2,), expect=3.0),
                                Case("needs a missing object", fn="@d.add", args=(1,), expect=1.0)],

@@ -82,6 +82,11 @@ def _mat(M) -> str:
     return "[" + ", ".join(_vec(row) for row in M) + "]"
 
 
+def _input_texts(x) -> list[str]:
+    """The labels of the input neurons: x1=..., x2=..."""
+    return [f"x{str(k + 1).translate(_SUB)}={fmt(xk)}" for k, xk in enumerate(x)]
+
+
 @dataclass(frozen=True)
 class StepperState:
     """The preset network, the input x (one number per input neuron), the target y, the step,
@@ -278,7 +283,7 @@ class ForwardStepper(_Stepper):
         d = self.diagram
         L = d.n_layers
         step = min(state.step, L)
-        d.set_neuron_text(0, [f"x{str(k + 1).translate(_SUB)}={fmt(x)}" for k, x in enumerate(v["a"][0])])
+        d.set_neuron_text(0, _input_texts(v["a"][0]))
         for l in range(1, L + 1):
             if l <= step:
                 d.set_neuron_text(l, [f"z={fmt(z)}\na={fmt(a)}" for z, a in zip(v["z"][l - 1], v["a"][l])])
@@ -334,7 +339,7 @@ class BackpropStepper(_Stepper):
         L = d.n_layers
         step = min(state.step, L)
         first_done = L + 1 - step  # layers first_done..L have their delta
-        d.set_neuron_text(0, [f"x{str(k + 1).translate(_SUB)}={fmt(x)}" for k, x in enumerate(v["a"][0])])
+        d.set_neuron_text(0, _input_texts(v["a"][0]))
         for l in range(1, L + 1):
             if l >= first_done:
                 d.set_neuron_text(l, [f"a={fmt(a)}\nδ={fmt(dl)}" for a, dl in zip(v["a"][l], v["deltas"][l - 1])])
