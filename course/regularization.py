@@ -24,7 +24,7 @@ import numpy as np
 from course._checks import as_float_array
 
 __all__ = ["l1_penalty", "l1_grad", "l2_penalty", "l2_grad", "elastic_net_penalty", "elastic_net_grad",
-           "penalty", "penalty_grads", "dropout_mask", "dropout_forward", "dropout_backward",
+           "penalty_grads", "dropout_mask", "dropout_forward", "dropout_backward",
            "mc_dropout_predict", "EarlyStopping", "BaggingEnsemble", "bootstrap_indices"]
 
 
@@ -64,9 +64,6 @@ def elastic_net_penalty(weights, l1: float, l2: float) -> float:
 def elastic_net_grad(W, l1: float, l2: float) -> np.ndarray:
     """lambda_1 sign(W) + lambda_2 W."""
     return l1_grad(W, l1) + l2_grad(W, l2)
-
-
-penalty = elastic_net_penalty
 
 
 def penalty_grads(weights, l1: float = 0.0, l2: float = 0.0) -> list[np.ndarray]:
