@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course import activations, widgets
-from course.widgets.activation import SATURATION, ActivationState, _options, activation_curves
+from course.widgets.activation import PARAMETERS, SATURATION, ActivationState, _options, activation_curves
 
 
 @pytest.fixture
@@ -96,3 +96,21 @@ def test_range_slider_sets_the_x_limits(app):
     app.controls["z_max"].value = 8.0
     assert app.ax_f.get_xlim() == (-8.0, 8.0)
     assert app.line_f.get_data()[0][0] == -8.0
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+@pytest.mark.parametrize("z_max", [1.0, 5.0, 10.0])
+def test_parameter_slider_keeps_the_axes(app, name, z_max):
+    # y-limits cover the parameter's whole range: the curve moves against fixed axes,
+    # and every curve on show lies inside them
+    app.set(activation=name, z_max=z_max)
+    slider = app.controls["param"]
+    limits = None
+    for v in np.arange(slider.min, slider.max + slider.step / 2, slider.step):
+        slider.value = float(v)
+        now = (app.ax_f.get_ylim(), app.ax_d.get_ylim())
+        assert limits is None or now == limits, (name, v)
+        limits = now
+        for line, ax in ((app.line_f, app.ax_f), (app.line_d, app.ax_d)):
+            y = line.get_ydata()
+            assert ax.get_ylim()[0] <= y.min() and y.max() <= ax.get_ylim()[1]

@@ -100,3 +100,43 @@ def test_display_bundle_has_a_static_png_and_the_widget_view():
     before = app._view.value
     app.controls["k"].value = 9
     assert app._view.value != before  # and then updated in place on every change
+
+
+def test_every_app_name_stays_callable_after_its_module_is_imported():
+    # a module named like its app would replace the function on the package once imported
+    import importlib
+
+    for name in widgets.__all__:
+        module = importlib.import_module(f"course.widgets.{widgets._APPS[name]}")
+        assert callable(getattr(widgets, name)) and getattr(widgets, name) is getattr(module, name), name
+
+
+def test_redrawing_one_axes_from_the_layers_matches_a_full_draw():
+    # a new limit on one axes redraws only that axes' layer; the others (and the figure legend)
+    # come from the cache, and the composite must be the picture a full draw gives
+    app = widgets.universal_approximation()
+    app.redraw_agg()
+    before = {key for key in app._layers}
+    app.controls["target"].value = "step"  # new y-limits on the fit axes only
+    app.redraw_agg()
+    drawn = [key for key in app._layers if key not in before]
+    assert [(key[0], key[2]) for key in drawn] == [("axes", id(app.ax))], drawn
+    fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+    app.fig.canvas.draw()
+    full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+    assert np.mean(np.abs(fast - full) > 8) < 0.002
+
+
+def test_fixed_axis_labels_sit_where_matplotlib_places_them():
+    for factory in (widgets.activation_explorer, widgets.gradient_descent, widgets.regularization_explorer):
+        fixed, auto = factory(), factory()
+        auto._labels_placed = True  # this one keeps matplotlib's placement on every draw
+        fixed.redraw_agg()
+        auto.redraw_agg()
+        assert not any(ax.xaxis._autolabelpos for ax in fixed.fig.axes)  # fixed after the first draw
+        assert all(ax.xaxis._autolabelpos for ax in auto.fig.axes)
+        pictures = []
+        for app in (fixed, auto):
+            app.fig.canvas.draw()
+            pictures.append(np.asarray(app.fig.canvas.buffer_rgba()).copy())
+        assert np.array_equal(*pictures), factory.__name__

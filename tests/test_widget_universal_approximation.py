@@ -5,7 +5,7 @@ import pytest
 
 from course import widgets
 from course.widgets.approximation import (
-    TARGETS, X_RANGE, count_linear_regions, fold_network, parse_target, shallow_fit)
+    D_MAX, TARGETS, X_RANGE, best_rms, count_linear_regions, fold_network, parse_target, shallow_fit)
 
 
 @pytest.fixture
@@ -141,3 +141,20 @@ def test_module_import_does_not_shadow_the_app_function():
 
     app = widgets.universal_approximation(D=3)
     assert app.state.D == 3
+
+
+@pytest.mark.parametrize("target", [*TARGETS, "random"])
+def test_error_curve_is_the_shallow_fit_error_for_every_D(target):
+    # the plotted curve comes from the hat-function basis; it must be the network's own error
+    x = np.linspace(*X_RANGE, 401)
+    y = np.random.default_rng(0).normal(size=x.shape) if target == "random" else TARGETS[target][1](x)
+    for D in range(1, D_MAX + 1):
+        assert best_rms(y, x, D) == pytest.approx(shallow_fit(y, x, D)["rms"], rel=1e-9, abs=1e-12), D
+
+
+def test_plotted_error_curve_and_dot_show_the_fit(app):
+    app.set(target="abs", D=7)
+    xs, ys = app.err_curve.get_data()
+    assert list(xs) == list(range(1, D_MAX + 1))
+    assert ys[6] == pytest.approx(app.fit["rms"], rel=1e-9, abs=1e-12)
+    assert app.err_dot.get_data()[0][0] == 7

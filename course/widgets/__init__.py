@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import importlib
 
+# app -> module. A module must not share its app's name: importing course.widgets.X sets the
+# package's attribute X to the module, which would hide the function of the same name.
 _APPS = {
     "perceptron_explorer": "perceptron",
     "activation_explorer": "activation",
     "universal_approximation": "approximation",
     "forward_stepper": "stepper",
     "backprop_stepper": "stepper",
-    "gradient_descent": "gradient_descent",
-    "playground": "playground",
+    "gradient_descent": "loss_landscape",
+    "playground": "training_playground",
     "regularization_explorer": "regularization",
 }
 

@@ -24,9 +24,18 @@ draws) is then rendered once and kept as a background; a redraw restores the
 background and draws only the dynamic artists (matplotlib's "blitting"). The
 background is redrawn automatically when an axis limit or the figure size
 changes, or after ``self.invalidate()``. Apps that register nothing get a full
-draw every time. The last few backgrounds are kept (by axis limits, figure size
-and the key given to ``invalidate``), so going back to an earlier menu option
-or range restores its background instead of drawing it again.
+draw every time.
+
+The background is itself made of layers, drawn and kept separately: the
+figure patch with whatever lies under the axes, then each axes (with its ticks,
+labels and title), then the figure-level artists on top (a figure legend).
+When one axes changes its limits only that axes is drawn again, on a
+transparent buffer, and the layers are composited ("over") in NumPy; the
+others, the figure legend above all (one of the slowest things to lay out),
+come from the cache. The last few layers and composed backgrounds are kept (by
+axis limits, figure size and the key given to ``invalidate``), so going back
+to an earlier menu option or range restores them instead of drawing again.
+Figures with a layout engine or subfigures are drawn whole.
 
 Text is drawn through a cache of rendered strings (:func:`_install_text_cache`):
 each string is rasterised by FreeType once per font, size and angle and then
@@ -58,6 +67,8 @@ import numpy as np
 _ERROR_PREFIX = "<pre style='color:#b00020"
 #: backgrounds kept per app (each is one RGBA copy of the figure)
 _BACKGROUNDS_KEPT = 8
+#: bytes of background layers kept per app (each axes layer is cropped to what it covers)
+_LAYER_BYTES_KEPT = 48 * 2 ** 20
 #: rendered strings kept (shared by every app); the cache is emptied when full
 _TEXT_CACHE_SIZE = 4096
 _TEXT_CACHE: dict = {}
@@ -124,7 +135,12 @@ def _text_mask(renderer, gc, s, prop, angle, ismath, mtext):
     """
     from matplotlib.backends.backend_agg import RendererAgg
 
-    w, h, d = renderer.get_text_width_height_descent(s, prop, ismath)
+    try:  # the text's layout has just measured the string: matplotlib's cache has the answer
+        from matplotlib.text import _get_text_metrics_with_cache
+    except ImportError:  # pragma: no cover - another matplotlib version: measure again
+        w, h, d = renderer.get_text_width_height_descent(s, prop, ismath)
+    else:
+        w, h, d = _get_text_metrics_with_cache(renderer, s, prop, ismath, renderer.dpi)
     margin = int(prop.get_size_in_points() * renderer.dpi / 72.0 * 0.6) + 4
     t = np.radians(angle)
     corners = [(0.0, -d), (w, -d), (0.0, h - d), (w, h - d)]  # y upwards
@@ -177,6 +193,70 @@ def _install_text_cache(renderer) -> None:
             and hasattr(getattr(renderer, "_renderer", None), "draw_text_image")):
         renderer._course_text_cache = True
         renderer.draw_text = types.MethodType(_cached_draw_text, renderer)
+        if not hasattr(renderer, "_get_font_height_metrics"):
+            # Text layout asks the renderer for the font's line metrics when it can (matplotlib's
+            # hook for the PDF/PS backends) and otherwise reads them from the font file for every
+            # text on every draw; this answers from a cache with the same numbers.
+            renderer._get_font_height_metrics = types.MethodType(_cached_font_height_metrics, renderer)
+
+
+_FONT_METRICS: dict = {}
+
+
+def _cached_font_height_metrics(self, prop):
+    """(ascent, descent, line gap) in pixels of ``prop``'s font, as ``Text._get_layout`` reads them."""
+    key = (prop, self.dpi)
+    metrics = _FONT_METRICS.get(key)
+    if metrics is None:
+        from matplotlib.font_manager import fontManager, get_font
+
+        font = get_font(fontManager._find_fonts_by_props(prop))
+        metrics = (None, None, None)
+        for table_name, gap_key, ascent_key, descent_key in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent")):
+            table = font.get_sfnt_table(table_name)
+            if table is not None:
+                scale = prop.get_size_in_points() * self.dpi / 72 / font.get_sfnt_table("head")["unitsPerEm"]
+                metrics = (table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale)
+                break
+        if len(_FONT_METRICS) >= _TEXT_CACHE_SIZE:
+            _FONT_METRICS.clear()
+        _FONT_METRICS[(prop.copy(), self.dpi)] = metrics  # a copy: the text's own properties may change
+    return metrics
+
+
+class _Layer:
+    """One drawn layer of a background: an RGBA image placed at (row, col), ready to composite.
+
+    The pixels it covers fully (most of an axes) are copied as 32-bit words; only the
+    partly covered ones (anti-aliased edges, translucent fills) are blended.
+    """
+
+    __slots__ = ("image", "row", "col", "opaque", "partial")
+
+    def __init__(self, image: np.ndarray, row: int = 0, col: int = 0):
+        self.image, self.row, self.col = image, row, col
+        alpha = image[..., 3]
+        self.opaque = alpha == 255
+        self.partial = np.nonzero((alpha > 0) & (alpha < 255))
+
+    @property
+    def nbytes(self) -> int:
+        return self.image.nbytes + self.opaque.nbytes
+
+    def over(self, picture: np.ndarray) -> None:
+        """Composite this layer over ``picture`` (uint8 RGBA, straight alpha) in place."""
+        h, w = self.opaque.shape
+        dst = picture[self.row:self.row + h, self.col:self.col + w]
+        np.copyto(dst.view(np.uint32)[..., 0], self.image.view(np.uint32)[..., 0], where=self.opaque)
+        if not len(self.partial[0]):
+            return
+        s, d = self.image[self.partial].astype(np.float32), dst[self.partial].astype(np.float32)
+        sa, da = s[:, 3:] / 255.0, d[:, 3:] / 255.0
+        out_a = sa + da * (1.0 - sa)
+        rgb = (s[:, :3] * sa + d[:, :3] * (da * (1.0 - sa))) / np.maximum(out_a, 1e-12)
+        dst[self.partial] = np.clip(np.concatenate([rgb, out_a * 255.0], axis=1) + 0.5, 0, 255).astype(np.uint8)
 
 
 class App:
@@ -210,12 +290,19 @@ class App:
         self._background = None
         self._background_key = None
         self._backgrounds: dict = {}  # static key -> saved region, oldest first
+        self._layers: dict = {}  # layer key -> (RGBA crop, row, column), oldest first
+        self._labels_placed = False
         self._static_version = 0
         self._invalidations = 0
         self.status = W.HTML(value="")
         self.controls: dict[str, Any] = self._make_controls()
         self.fig, self._live = new_figure(self.figsize, self.dpi)
-        self._build(self.fig)
+        import matplotlib
+
+        # titles at a fixed height (1.0 plus the pad) instead of one worked out from the tick
+        # labels on every draw, which costs as much as drawing the axes itself
+        with matplotlib.rc_context({"axes.titley": 1.0}):
+            self._build(self.fig)
         if self._live:
             if self._dynamic:
                 # redraws are pushed by show() (blit); no automatic full redraw on every change
@@ -347,15 +434,18 @@ class App:
         for artist in artists:
             if artist not in self._dynamic:
                 self._dynamic.append(artist)
-        self._background = None
-        self._backgrounds.clear()
+        self._forget_backgrounds()
         return artists[0] if len(artists) == 1 else artists
 
     def clear_dynamic(self) -> None:
         """Forget every registered dynamic artist (before rebuilding part of the figure)."""
         self._dynamic.clear()
+        self._forget_backgrounds()
+
+    def _forget_backgrounds(self) -> None:
         self._background = None
         self._backgrounds.clear()
+        self._layers.clear()
 
     def invalidate(self, key=None) -> None:
         """Redraw the static background at the next redraw (after changing a static artist).
@@ -381,7 +471,8 @@ class App:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = self.fig.canvas
-        _install_text_cache(canvas.get_renderer())
+        renderer = canvas.get_renderer()
+        _install_text_cache(renderer)
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
@@ -389,15 +480,21 @@ class App:
         if (self._background is None or key != self._background_key) and key in self._backgrounds:
             self._background, self._background_key = self._backgrounds[key], key
         if self._background is None or key != self._background_key:
-            # animated artists are left out of a full draw but still count for the layout
+            # animated artists are left out of the background but still count for the layout
             animated = [a.get_animated() for a in self._dynamic]
             for a in self._dynamic:
                 a.set_animated(True)
             try:
-                FigureCanvasAgg.draw(canvas)
+                if self._layered():
+                    self._compose_background(renderer)
+                else:
+                    FigureCanvasAgg.draw(canvas)
             finally:
                 for a, flag in zip(self._dynamic, animated):
                     a.set_animated(flag)
+            if not self._labels_placed:
+                self._labels_placed = True
+                self._fix_axis_labels()
             self._background = canvas.copy_from_bbox(self.fig.bbox)
             self._background_key = self._static_key()
             self._backgrounds.pop(self._background_key, None)
@@ -413,6 +510,95 @@ class App:
                     artist.axes.draw_artist(artist)
                 else:
                     self.fig.draw_artist(artist)
+
+    def _fix_axis_labels(self) -> None:
+        """Keep the axis labels where the first draw placed them, where that place cannot change.
+
+        matplotlib works out each axis label's distance from the tick labels on every draw, by
+        laying out all the tick labels a second time: a third of the cost of drawing an axes.
+        An x label on a linear axis with horizontal tick labels always lands at the same place
+        (the tick labels' height is the font's, whatever the numbers), and an empty label is
+        never seen; these are fixed in axes coordinates. Other labels (a y label next to tick
+        labels whose width changes) are still placed on every draw.
+        """
+        for ax in self.fig.axes:
+            bbox = ax.get_position().transformed(self.fig.transFigure)
+            xaxis, yaxis = ax.xaxis, ax.yaxis
+            if not xaxis.label.get_text() or (ax.get_xscale() == "linear" and all(
+                    t.get_rotation() == 0 for t in xaxis.get_ticklabels(which="both"))):
+                x, y = xaxis.label.get_position()  # x in axes coordinates, y in pixels
+                if bbox.height > 0:
+                    xaxis.set_label_coords(x, (y - bbox.y0) / bbox.height)
+            if not yaxis.label.get_text():
+                yaxis.set_label_coords(0.0, 0.5)
+
+    def _layered(self) -> bool:
+        """Whether the background can be drawn in layers (see the module docstring)."""
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        fig = self.fig
+        return (type(fig.canvas.get_renderer()) is RendererAgg and fig.get_layout_engine() is None
+                and not fig.subfigs and not fig.images and fig.get_visible()
+                and all(ax.get_figure(root=False) is fig for ax in fig.axes))
+
+    def _background_layers(self) -> list:
+        """The background's layers, bottom to top: (key, artists, opaque).
+
+        The first holds the figure patch and the figure-level artists under the axes, then one
+        layer per axes, then the figure-level artists above them (legends, figure texts), in
+        the order in which :meth:`matplotlib.figure.Figure.draw` draws them.
+        """
+        fig = self.fig
+        axes = sorted(fig.axes, key=lambda ax: ax.get_zorder())  # a stable sort, as Figure.draw's
+        lowest = axes[0].get_zorder() if axes else np.inf
+        others = sorted((a for a in fig.get_children()
+                         if a is not fig.patch and a not in fig.axes and not a.get_animated()),
+                        key=lambda a: a.get_zorder())
+        base = (tuple(fig.bbox.size), fig.dpi, self._static_version, id(fig.canvas.get_renderer()))
+        layers = [(("under", base), [fig.patch] + [a for a in others if a.get_zorder() <= lowest], True)]
+        for i, ax in enumerate(axes):
+            limits = (tuple(ax.get_xlim()), tuple(ax.get_ylim()), tuple(ax.get_position().bounds))
+            layers.append((("axes", i, id(ax), base, limits), [ax], False))
+        layers.append((("over", base), [a for a in others if a.get_zorder() > lowest], False))
+        return layers
+
+    def _compose_background(self, renderer) -> None:
+        """Draw the background into the Agg buffer from its layers, drawing only the ones not cached."""
+        for ax in self.fig.axes:  # what Figure.draw does before drawing (fixed-aspect axes)
+            locator = ax.get_axes_locator()
+            ax.apply_aspect(locator(ax, renderer) if locator else None)
+        picture = None
+        for key, artists, opaque in self._background_layers():
+            layer = self._layers.pop(key, None)
+            if layer is None:
+                layer = self._draw_layer(renderer, artists, opaque)
+            self._layers[key] = layer  # now the newest
+            if picture is None:
+                picture = layer.image.copy()
+            elif layer.image.size:
+                layer.over(picture)
+        while sum(layer.nbytes for layer in self._layers.values()) > _LAYER_BYTES_KEPT:
+            self._layers.pop(next(iter(self._layers)))
+        np.asarray(renderer.buffer_rgba())[...] = picture
+        self.fig.stale = False
+
+    @staticmethod
+    def _draw_layer(renderer, artists, opaque: bool) -> _Layer:
+        """Draw ``artists`` on a cleared (transparent) buffer.
+
+        An opaque layer (the bottom one) is kept whole; the others are cropped to the pixels they cover.
+        """
+        renderer.clear()
+        for artist in artists:
+            artist.draw(renderer)
+        buffer = np.asarray(renderer.buffer_rgba())
+        if opaque:
+            return _Layer(buffer.copy())
+        alpha = buffer[..., 3]
+        rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+        if not len(rows):
+            return _Layer(np.zeros((0, 0, 4), np.uint8))
+        return _Layer(buffer[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].copy(), int(rows[0]), int(cols[0]))
 
     def show(self) -> None:
         """Push the current figure to the view (blit or draw_idle on ipympl, new PNG bytes otherwise)."""

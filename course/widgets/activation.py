@@ -98,15 +98,18 @@ def _nice_limits(values, step: float = 0.5, pad: float = 0.15) -> tuple[float, f
 
 @functools.lru_cache(maxsize=128)
 def _range_extremes(name: str, z_max: float) -> tuple[float, float, float, float]:
-    """min and max of sigma(z) and of sigma'(z) on [-z_max, z_max] over every slider value of the parameter.
+    """min and max of sigma(z) and of sigma'(z) on [-z_max, z_max] over the parameter's range.
 
     The y-limits span the parameter's whole range, so moving the parameter slider keeps
     the axes (and the cached background) and the curve visibly changes against fixed axes.
+    Nine values spread over the range (its ends included) find the extremes of these
+    activations, whose curves move monotonically or smoothly with the parameter; the
+    limits also take in the curve on show, so they always contain it.
     """
     values = [None]
     if name in PARAMETERS:
-        keyword, _, lo, hi, step, _, _ = PARAMETERS[name]
-        values = [(keyword, float(v)) for v in np.round(np.arange(lo, hi + step / 2, step), 6)]
+        keyword, _, lo, hi, _, _, _ = PARAMETERS[name]
+        values = [(keyword, float(v)) for v in np.linspace(lo, hi, 9)]
     a_lo = da_lo = np.inf
     a_hi = da_hi = -np.inf
     for param in values:
@@ -127,6 +130,8 @@ class ActivationExplorer(App):
     def __init__(self, name: str = "relu", z0: float = 1.0, z_max: float = 5.0):
         self._init_name = activations.get(name).name
         self._init_z0, self._init_z_max = float(z0), float(z_max)
+        # GELU imports SciPy's erf on first use (a quarter of a second): do it now, not on a menu change
+        activations.get("gelu").f(np.zeros(1))
         super().__init__()
 
     def _make_controls(self):

@@ -28,11 +28,13 @@ from course.mlp import MLP
 from course.widgets._base import App
 
 __all__ = ["universal_approximation", "UniversalApproximation", "UATState", "TARGETS", "shallow_fit",
-           "fold_network", "count_linear_regions", "parse_target"]
+           "fold_network", "count_linear_regions", "parse_target", "best_rms"]
 
 X_RANGE = (-1.0, 1.0)
 N_POINTS = 401
 D_MAX = 50
+#: the bottom of the error axis (log scale)
+ERROR_FLOOR = 1e-4
 PASSED_FUNCTION = "(the Python function you passed)"
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 TARGETS: dict[str, tuple[str, Callable]] = {
@@ -181,11 +183,33 @@ def _deep_curve(D: int, K: int) -> tuple[int, np.ndarray, np.ndarray]:
     return regions, xs, ys
 
 
+def best_rms(y_target: np.ndarray, x: np.ndarray, D: int) -> float:
+    """The RMS error of :func:`shallow_fit` with D units, without building the network.
+
+    The constant and the D hinges ReLU(x - c_d) (the first kink at the left end, so that hinge
+    is the line x + 1) span exactly the continuous piecewise-linear functions on [-1, 1] with
+    kinks at c_1, ..., c_{D-1}. So do the D + 1 "hat" functions, one per knot
+    t = (-1, c_1, ..., c_{D-1}, 1), each 1 at its knot and 0 at the others: the same least-squares
+    problem in a basis whose normal equations are small, banded and well conditioned. The error
+    curve needs it for every D from 1 to D_MAX on each new target.
+    """
+    W1, b1 = _hidden_layer(D)
+    knots = np.append(-b1, X_RANGE[1])  # (D + 1,)
+    hats = np.zeros((len(x), D + 1))
+    k = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, D - 1)  # x lies in [t_k, t_k+1]
+    u = (x - knots[k]) / (knots[k + 1] - knots[k])
+    rows = np.arange(len(x))
+    hats[rows, k] = 1.0 - u
+    hats[rows, k + 1] = u
+    coef = np.linalg.solve(hats.T @ hats, hats.T @ y_target)
+    return float(np.sqrt(np.mean((hats @ coef - y_target) ** 2)))
+
+
 @functools.lru_cache(maxsize=16)
 def _error_curve(target_key, y_target_bytes: bytes) -> np.ndarray:
     y_target = np.frombuffer(y_target_bytes)
     x = np.linspace(*X_RANGE, N_POINTS)
-    return np.array([shallow_fit(y_target, x, D)["rms"] for D in range(1, D_MAX + 1)])
+    return np.array([best_rms(y_target, x, D) for D in range(1, D_MAX + 1)])
 
 
 class UniversalApproximation(App):
@@ -256,6 +280,7 @@ class UniversalApproximation(App):
         (self.err_curve,) = ax_e.semilogy([], [], color="0.3", lw=1.2)
         (self.err_dot,) = ax_e.plot([], [], "o", color="#d62728", ms=6)
         ax_e.set_xlim(0, D_MAX + 1)
+        ax_e.set_ylim(ERROR_FLOOR, 1.0)
         ax_e.set_xlabel("hidden units D")
         ax_e.set_title("RMS error vs D", fontsize=9)
         (self.deep_line,) = ax_k.plot([], [], color="#1f77b4", lw=0.8)
@@ -279,13 +304,17 @@ class UniversalApproximation(App):
             # a new target: a new target curve, error curve and limits
             self._target_key = key
             self.target_line.set_data(x, y_target)
+            # limits rounded out (to 0.05, and to whole decades for the error), so that targets
+            # with nearly the same range share the axes and their cached drawing
             lo, hi = float(y_target.min()), float(y_target.max())
             pad = 0.15 * (hi - lo) + 0.1
-            self.ax.set_ylim(lo - pad, hi + pad)
+            self.ax.set_ylim(np.floor((lo - pad) * 20) / 20, np.ceil((hi + pad) * 20) / 20)
             self.errors = _error_curve(key, y_target.tobytes())
-            floor = max(float(np.min(self.errors[self.errors > 0], initial=1e-3)), 1e-6)
-            self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, floor))
-            self.ax_err.set_ylim(floor / 2, float(self.errors.max()) * 2)
+            # the same error axis for every target (errors compare at a glance); an error below
+            # ERROR_FLOOR (|x| with a kink at 0 is exact) sits on the bottom edge
+            top = 10.0 ** max(0.0, np.ceil(np.log10(float(self.errors.max()))))
+            self.ax_err.set_ylim(ERROR_FLOOR, top)
+            self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, ERROR_FLOOR))
         ends = np.array([X_RANGE[0], X_RANGE[1]])
         if state.show_pieces:
             # phi_d h_d(x) is zero left of its kink c_d and a line right of it: 3 points draw it exactly

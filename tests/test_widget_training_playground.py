@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from course.widgets import playground as pg
-from course.widgets.playground import (DATASETS, WINDOW, PlaygroundConfig, make_data, neuron_maps, new_run,
+from course.widgets import training_playground as pg
+from course.widgets.training_playground import (DATASETS, WINDOW, PlaygroundConfig, make_data, neuron_maps, new_run,
                                        playground, train_to)
 
 

@@ -6,8 +6,8 @@ import io
 import numpy as np
 import pytest
 
-from course.widgets import gradient_descent as gd_module
-from course.widgets.gradient_descent import (SURFACES, DescentState, batches, descend, gradient_descent,
+from course.widgets import loss_landscape as gd_module
+from course.widgets.loss_landscape import (SURFACES, DescentState, batches, descend, gradient_descent,
                                              hessian_linear, loss_grid)
 
 
