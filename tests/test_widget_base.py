@@ -70,14 +70,15 @@ def test_error_in_a_callback_is_shown_and_kept_then_cleared():
 
 
 def test_cached_background_redraw_matches_a_full_draw():
-    for app in (_Counter(), widgets.perceptron_explorer(), widgets.activation_explorer("sigmoid"),
-                widgets.backprop_stepper()):
+    apps = [_Counter(), widgets.activation_explorer("sigmoid")] + [getattr(widgets, name)() for name in widgets.__all__]
+    for app in apps:
         for _ in range(2):  # second time: from the cached background
             app.redraw_agg()
         fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
         app.fig.canvas.draw()
         full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-        # the same picture up to anti-aliasing at the edges of the redrawn artists
+        # the same picture up to anti-aliasing at the edges of the redrawn artists (and a dynamic
+        # artist over a static one of the same zorder, e.g. the sigmoid's bands over the line z = 0)
         assert np.mean(np.abs(fast - full) > 8) < 0.002, type(app).__name__
 
 
@@ -120,7 +121,8 @@ def test_redrawing_one_axes_from_the_layers_matches_a_full_draw():
     app.controls["target"].value = "step"  # new y-limits on the fit axes only
     app.redraw_agg()
     drawn = [key for key in app._layers if key not in before]
-    assert [(key[0], key[2]) for key in drawn] == [("axes", id(app.ax))], drawn
+    # that axes' body and y axis; its x axis, the two other axes and the legend are reused
+    assert [(key[0], key[2]) for key in drawn] == [("axes", id(app.ax)), ("yaxis", id(app.ax))], drawn
     fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
     app.fig.canvas.draw()
     full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
@@ -140,3 +142,18 @@ def test_fixed_axis_labels_sit_where_matplotlib_places_them():
             app.fig.canvas.draw()
             pictures.append(np.asarray(app.fig.canvas.buffer_rgba()).copy())
         assert np.array_equal(*pictures), factory.__name__
+
+
+@pytest.mark.parametrize("style", ["grid", "ticks in", "axis off"])
+def test_axes_with_grid_inward_ticks_or_no_axis_are_one_layer(style):
+    # grid lines and inward ticks fall on the axes' body: drawn apart, they would land over its lines
+    app = _Counter()
+    ax = app.fig.axes[0]
+    {"grid": lambda: ax.grid(True), "ticks in": lambda: ax.tick_params(direction="in"),
+     "axis off": lambda: ax.axis("off")}[style]()
+    app.invalidate()
+    app.redraw_agg()
+    assert [key[0] for key in app._layers if key[0] != "under"] == ["axes", "over"]
+    fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+    app.fig.canvas.draw()
+    assert np.mean(np.abs(fast - np.asarray(app.fig.canvas.buffer_rgba()).astype(int)) > 8) < 0.002

@@ -429,11 +429,16 @@ class App:
     def dynamic(self, *artists):
         """Register artists that change with the state (drawn on top of the cached background).
 
+        The spines of their axes become dynamic too: a full draw puts the spines over the
+        axes' content, and so must a redraw over the background.
+
         Returns the artist (one given) or the tuple of artists.
         """
         for artist in artists:
-            if artist not in self._dynamic:
-                self._dynamic.append(artist)
+            spines = list(artist.axes.spines.values()) if getattr(artist, "axes", None) is not None else []
+            for a in (artist, *spines):
+                if a not in self._dynamic:
+                    self._dynamic.append(a)
         self._forget_backgrounds()
         return artists[0] if len(artists) == 1 else artists
 
@@ -503,8 +508,12 @@ class App:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
         else:
             canvas.restore_region(self._background)
+        from matplotlib.spines import Spine
+
         order = {id(ax): i for i, ax in enumerate(self.fig.axes)}
         for artist in sorted(self._dynamic, key=lambda a: (order.get(id(a.axes), -1), a.get_zorder())):
+            if isinstance(artist, Spine) and not (artist.axes.axison and artist.axes.get_frame_on()):
+                continue  # an axes drawn without its frame (axis("off")) leaves its spines out
             if artist.get_visible():
                 if artist.axes is not None:
                     artist.axes.draw_artist(artist)
@@ -542,11 +551,12 @@ class App:
                 and all(ax.get_figure(root=False) is fig for ax in fig.axes))
 
     def _background_layers(self) -> list:
-        """The background's layers, bottom to top: (key, artists, opaque).
+        """The background's layers, bottom to top: (key, artists, opaque, hidden).
 
-        The first holds the figure patch and the figure-level artists under the axes, then one
-        layer per axes, then the figure-level artists above them (legends, figure texts), in
-        the order in which :meth:`matplotlib.figure.Figure.draw` draws them.
+        The first holds the figure patch and the figure-level artists under the axes, then the
+        layers of each axes (:meth:`_axes_layers`), then the figure-level artists above them
+        (legends, figure texts), in the order in which :meth:`matplotlib.figure.Figure.draw`
+        draws them. ``hidden`` artists are left out while the layer is drawn.
         """
         fig = self.fig
         axes = sorted(fig.axes, key=lambda ax: ax.get_zorder())  # a stable sort, as Figure.draw's
@@ -555,12 +565,38 @@ class App:
                          if a is not fig.patch and a not in fig.axes and not a.get_animated()),
                         key=lambda a: a.get_zorder())
         base = (tuple(fig.bbox.size), fig.dpi, self._static_version, id(fig.canvas.get_renderer()))
-        layers = [(("under", base), [fig.patch] + [a for a in others if a.get_zorder() <= lowest], True)]
+        layers = [(("under", base), [fig.patch] + [a for a in others if a.get_zorder() <= lowest], True, [])]
         for i, ax in enumerate(axes):
-            limits = (tuple(ax.get_xlim()), tuple(ax.get_ylim()), tuple(ax.get_position().bounds))
-            layers.append((("axes", i, id(ax), base, limits), [ax], False))
-        layers.append((("over", base), [a for a in others if a.get_zorder() > lowest], False))
+            layers += self._axes_layers(ax, (i, id(ax), base))
+        layers.append((("over", base), [a for a in others if a.get_zorder() > lowest], False, []))
         return layers
+
+    @staticmethod
+    def _axes_layers(ax, key) -> list:
+        """One axes' layers: its body (patch, static artists, title), then its x axis, then its y axis.
+
+        Each axis (ticks, tick labels, axis label) depends on its own limits only, so a new
+        y-range draws the body and the y axis again and reuses the x axis. The split needs the
+        axis to stay off the body: ticks pointing out and no grid lines. Otherwise, or with the
+        axis switched off, the axes is one layer.
+        """
+        position = tuple(ax.get_position().bounds)
+        xlim, ylim = tuple(ax.get_xlim()), tuple(ax.get_ylim())
+        axes_key = ("axes", *key, xlim, ylim, position)
+
+        def apart(axis, name) -> bool:
+            import matplotlib
+
+            params = [axis.get_tick_params(which=which) for which in ("major", "minor")]
+            direction = matplotlib.rcParams[f"{name}tick.direction"]
+            return (not axis.get_animated()
+                    and all(not p.get("gridOn", False) and p.get("direction", direction) == "out" for p in params))
+
+        if not (ax.axison and apart(ax.xaxis, "x") and apart(ax.yaxis, "y")):
+            return [(axes_key, [ax], False, [])]
+        return [(axes_key, [ax], False, [ax.xaxis, ax.yaxis]),
+                (("xaxis", *key, xlim, position), [ax.xaxis], False, []),
+                (("yaxis", *key, ylim, position), [ax.yaxis], False, [])]
 
     def _compose_background(self, renderer) -> None:
         """Draw the background into the Agg buffer from its layers, drawing only the ones not cached."""
@@ -568,10 +604,10 @@ class App:
             locator = ax.get_axes_locator()
             ax.apply_aspect(locator(ax, renderer) if locator else None)
         picture = None
-        for key, artists, opaque in self._background_layers():
+        for key, artists, opaque, hidden in self._background_layers():
             layer = self._layers.pop(key, None)
             if layer is None:
-                layer = self._draw_layer(renderer, artists, opaque)
+                layer = self._draw_layer(renderer, artists, opaque, hidden)
             self._layers[key] = layer  # now the newest
             if picture is None:
                 picture = layer.image.copy()
@@ -583,14 +619,20 @@ class App:
         self.fig.stale = False
 
     @staticmethod
-    def _draw_layer(renderer, artists, opaque: bool) -> _Layer:
-        """Draw ``artists`` on a cleared (transparent) buffer.
+    def _draw_layer(renderer, artists, opaque: bool, hidden=()) -> _Layer:
+        """Draw ``artists`` (without the ``hidden`` ones) on a cleared (transparent) buffer.
 
         An opaque layer (the bottom one) is kept whole; the others are cropped to the pixels they cover.
         """
         renderer.clear()
-        for artist in artists:
-            artist.draw(renderer)
+        for a in hidden:
+            a.set_animated(True)  # what Axes.draw leaves out
+        try:
+            for artist in artists:
+                artist.draw(renderer)
+        finally:
+            for a in hidden:
+                a.set_animated(False)
         buffer = np.asarray(renderer.buffer_rgba())
         if opaque:
             return _Layer(buffer.copy())

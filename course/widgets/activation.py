@@ -201,7 +201,7 @@ class ActivationExplorer(App):
         self.formula_text = ax_f.set_title("", fontsize=9)
         self.value_text = ax_d.set_title("", fontsize=9)
         bands = [band for pair in self.shading for shade in pair for band in shade.bands]
-        self.dynamic(*bands, *ax_f.spines.values(), *ax_d.spines.values(), self.line_f, self.tangent, self.dot_f, self.line_d, self.dot_d,
+        self.dynamic(*bands, self.line_f, self.tangent, self.dot_f, self.line_d, self.dot_d,
                      self.value_text, self.formula_text)
 
     def _draw(self, state: ActivationState) -> None:

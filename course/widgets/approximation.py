@@ -273,6 +273,7 @@ class UniversalApproximation(App):
         (self.fit_line,) = ax.plot([], [], color="#d62728", lw=2, label="network y(x)", zorder=3)
         (self.kink_dots,) = ax.plot([], [], "|", color="#d62728", ms=8, zorder=4)
         ax.set_xlim(*X_RANGE)
+        ax.set_xticks(np.linspace(*X_RANGE, 5))  # matplotlib's choice of 9 ticks overlaps at this width
         ax.set_xlabel("x   (shallow net: D ReLUs, D pieces)")
         fig.legend(handles=[self.target_line, self.fit_line, self.pieces], labels=["target", "network y(x)",
                    "one unit φ_d h_d(x)"], loc="lower left", ncol=3, fontsize=7, frameon=False)
@@ -290,7 +291,7 @@ class UniversalApproximation(App):
         self.deep_title = ax_k.set_title("", fontsize=9)
         # the target and error curves are dynamic too: only the axis limits key the background,
         # so going back to an earlier target restores its background
-        self.dynamic(*ax.spines.values(), self.pieces, self.target_line, self.fit_line, self.kink_dots, self.fit_title,
+        self.dynamic(self.pieces, self.target_line, self.fit_line, self.kink_dots, self.fit_title,
                      self.err_curve, self.err_dot, self.deep_line, self.deep_title)
 
     def _draw(self, state: UATState) -> None:

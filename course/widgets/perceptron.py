@@ -155,7 +155,6 @@ class PerceptronExplorer(App):
         ax_h.set_title("perceptron rule: errors per step", fontsize=10)
         self.history_text = ax_h.text(0.5, 0.5, "no steps yet", transform=ax_h.transAxes,
                                       ha="center", va="center", color="0.5")
-        self.dynamic(*ax.spines.values())  # drawn again over the regions, as in a full draw
         # the gate's name and the "no steps yet" note are dynamic too: a new gate redraws no background
         self.dynamic(self.region, self.region_neg, self.line, self.normal, self.points, self.wrong, *self.z_texts,
                      self.accuracy_text, self.gate_text, self.history_line, self.history_text)
