@@ -4,11 +4,12 @@ The test starts JupyterLab on a free port with a temporary root directory
 holding a copy of ``tests/browser/widgets.ipynb`` (one cell per widget, inline
 backend), opens it in Debian's Chromium, runs all cells, and for each widget
 moves a slider with the keyboard (falling back to a mouse drag) and checks
-that the rendered figure changed (the ``src`` of its PNG image). (Under
-``%matplotlib widget`` the figure is ipympl's canvas instead; with several
-canvases in one notebook, JupyterLab 4.6 with ipympl 0.10 intermittently leaves
-a later canvas blank, so the browser test uses the inline backend, where every
-widget shows its figure as an image that is replaced in place.)
+that the rendered figure changed (the ``src`` of its PNG image) and is not
+blank. It then does the same with a second copy whose first cell says
+``%matplotlib widget``: there every figure is ipympl's canvas, and the canvas
+must change too and show as much ink (non-white pixels) as the inline image of
+the same widget in the same state, so a canvas left blank or half painted
+fails.
 
 Without Chromium or Playwright the test is skipped, unless the environment
 variable ``REQUIRE_BROWSER=1`` is set (as in CI): then it fails. Widgets whose
@@ -44,6 +45,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STARTUP_TIMEOUT = 120       # JupyterLab to answer
 RUN_TIMEOUT = 300           # all cells to finish
+BACKENDS = {"inline": "widgets.ipynb", "ipympl": "widgets_ipympl.ipynb"}
+MIN_INK = 0.02              # the sparsest widget figure is about 4 % non-white
 CHANGE_TIMEOUT = 60         # a figure to change after a slider moved (some widgets train first)
 
 
@@ -84,7 +87,8 @@ def _get_json(url: str):
 
 # ---------------------------------------------------------------- JupyterLab
 def _write_root(root: Path) -> list[str]:
-    """Copy the notebook into ``root`` without the cells of widgets not written yet; return the widgets kept."""
+    """Copy the notebook into ``root`` twice (inline, and ipympl as ``widgets_ipympl.ipynb``), without
+    the cells of widgets not written yet; return the widgets kept."""
     nb = json.loads(NOTEBOOK.read_text())
     cells, kept = [], []
     for cell in nb["cells"]:
@@ -96,6 +100,11 @@ def _write_root(root: Path) -> list[str]:
         cells.append(cell)
     nb["cells"] = cells
     (root / "widgets.ipynb").write_text(json.dumps(nb))
+    setup = next(cell for cell in cells if cell["cell_type"] == "code")
+    source = "".join(setup["source"])
+    assert source.startswith("%matplotlib inline"), "the first code cell must choose the inline backend"
+    setup["source"] = source.replace("%matplotlib inline", "%matplotlib widget", 1)
+    (root / "widgets_ipympl.ipynb").write_text(json.dumps(nb))
     # JupyterLab settings: render every cell (no windowing), no news or update pop-ups
     settings = root / ".settings"
     (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
@@ -176,6 +185,34 @@ _SIGNATURE_JS = """(cell) => {
 }"""
 
 
+# the fraction of non-white pixels of the cell's largest figure (ipympl canvas or inline PNG image)
+_INK_JS = """(cell) => {
+    const ink = (ctx, w, h) => {
+        const d = ctx.getImageData(0, 0, w, h).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i + 3] > 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) n++;
+        }
+        return n / (w * h);
+    };
+    const canvases = Array.from(cell.querySelectorAll('.jp-OutputArea-output canvas'))
+        .filter(c => c.width > 100 && c.height > 100);
+    if (canvases.length) {
+        return Math.max(...canvases.map(c => ink(c.getContext('2d'), c.width, c.height)));
+    }
+    const images = Array.from(cell.querySelectorAll('.jp-OutputArea-output img'))
+        .filter(i => i.complete && i.naturalWidth > 100 && i.naturalHeight > 100);
+    if (!images.length) return null;
+    return Math.max(...images.map(i => {
+        const c = document.createElement('canvas');
+        c.width = i.naturalWidth; c.height = i.naturalHeight;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(i, 0, 0);
+        return ink(ctx, c.width, c.height);
+    }));
+}"""
+
+
 def _kernel_idle(lab) -> bool:
     sessions = _get_json(f"{lab['base']}/api/sessions?token={lab['token']}")
     if not sessions:
@@ -213,6 +250,13 @@ def _drag_slider(page, handle) -> None:
     page.mouse.down()
     page.mouse.move(x - 25, y, steps=5)
     page.mouse.up()
+
+
+def _ink(page, cell, lab) -> float | None:
+    """The figure's ink once the kernel is idle and the last frame has had time to arrive."""
+    _wait(lambda: _kernel_idle(lab), 120, "the kernel to finish")
+    time.sleep(1.0)
+    return page.evaluate(_INK_JS, cell.element_handle())
 
 
 def _exercise(page, cell) -> dict:
@@ -277,6 +321,7 @@ def _run_notebook(page, lab, notebook: str, widgets: list[str]) -> dict:
         except AssertionError:
             pass
         result.update(_exercise(page, cell))
+        result["ink"] = _ink(page, cell, lab)
         result["status"] = " ".join(cell.locator(".widget-html-content").all_inner_texts())
         results[name] = result
     _wait(lambda: _kernel_idle(lab), 120, "the kernel to finish")
@@ -297,12 +342,16 @@ def browser_results(lab):
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.set_default_timeout(60_000)
             page.on("pageerror", lambda exc: results["errors"].append(str(exc)))
-            results["inline"] = _run_notebook(page, lab, "widgets.ipynb", lab["widgets"])
+            for backend, notebook in BACKENDS.items():
+                results[backend] = _run_notebook(page, lab, notebook, lab["widgets"])
         finally:
             browser.close()
     results["total_s"] = time.monotonic() - started
-    print(f"\nbrowser test: the {len(lab['widgets'])}-widget notebook ran in {results['inline']['_run_s']:.1f} s; "
-          f"everything (all sliders) took {results['total_s']:.1f} s")
+    runs = ", ".join(f"{backend} {results[backend]['_run_s']:.1f} s" for backend in BACKENDS)
+    print(f"\nbrowser test: the {len(lab['widgets'])}-widget notebook ran in {runs}; "
+          f"everything (all sliders, both backends) took {results['total_s']:.1f} s")
+    for name in lab["widgets"]:
+        print(f"  {name:24s} ink " + "  ".join(f"{b} {results[b][name]['ink']}" for b in BACKENDS))
     return results
 
 
@@ -311,13 +360,32 @@ def _check(result: dict, name: str) -> None:
     assert result["rendered"], f"{name}: no figure (canvas or image) was rendered"
     assert "Error:" not in result["status"], f"{name}: the widget reported an error: {result['status']}"
     assert result["changed"], f"{name}: moving a slider did not change the figure ({result})"
+    assert result["ink"] is not None and result["ink"] > MIN_INK, f"{name}: the figure is blank ({result})"
 
 
-def test_backend_is_the_intended_one(browser_results):
-    assert "inline" in browser_results["inline"]["_backend"].lower()
+@pytest.mark.parametrize("backend, expected", [("inline", "inline"), ("ipympl", "widget")])
+def test_backend_is_the_intended_one(browser_results, backend, expected):
+    assert expected in browser_results[backend]["_backend"].lower()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", WIDGETS)
+def test_slider_changes_the_rendered_figure(browser_results, backend, name):
+    assert name in browser_results[backend], f"the {backend} browser notebook has no cell for {name}"
+    _check(browser_results[backend][name], f"{name} ({backend})")
 
 
 @pytest.mark.parametrize("name", WIDGETS)
-def test_slider_changes_the_rendered_figure(browser_results, name):
-    assert name in browser_results["inline"], f"the browser notebook has no cell for {name}"
-    _check(browser_results["inline"][name], name)
+def test_ipympl_canvas_shows_the_whole_figure(browser_results, name):
+    """The same slider move on both backends: the canvas must hold as much ink as the inline image.
+
+    A frame lost in the browser leaves the canvas blank, or half painted when later frames are
+    drawn as differences; both fail here.
+    """
+    inline, ipympl = browser_results["inline"][name], browser_results["ipympl"][name]
+    assert inline.get("slider") == ipympl.get("slider") and inline["tried"] == ipympl["tried"], (
+        f"{name}: the two backends moved different sliders ({inline}, {ipympl})")
+    assert inline["ink"] is not None and ipympl["ink"] is not None, f"{name}: a figure did not render"
+    assert ipympl["ink"] == pytest.approx(inline["ink"], rel=0.05), (
+        f"{name}: the ipympl canvas has {ipympl['ink']:.3f} of its pixels inked, the inline image "
+        f"{inline['ink']:.3f}")

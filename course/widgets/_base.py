@@ -649,6 +649,11 @@ class App:
             # good; while it is still syncing, the browser asks for the first frame itself.
             if getattr(self.fig.canvas, "syncing_data_url", False):
                 return
+            # Every frame whole, never a diff against the last one: the browser decodes frames
+            # asynchronously into one image, so a frame that arrives while the previous one is still
+            # loading replaces it, and a diff drawn without the full frame it was meant for would
+            # leave the canvas half painted until the next full frame.
+            self.fig.canvas._force_full = True
             if self._dynamic:
                 self.render()
                 self.fig.canvas.blit(self.fig.bbox)
