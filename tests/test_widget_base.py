@@ -157,3 +157,53 @@ def test_axes_with_grid_inward_ticks_or_no_axis_are_one_layer(style):
     fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
     app.fig.canvas.draw()
     assert np.mean(np.abs(fast - np.asarray(app.fig.canvas.buffer_rgba()).astype(int)) > 8) < 0.002
+
+
+_IPYMPL_SCRIPT = r"""
+import json
+import numpy as np
+from PIL import Image
+import io
+from course import widgets
+
+app = widgets.perceptron_explorer()
+canvas = app.fig.canvas
+frames = []
+canvas.send_binary = lambda data: frames.append((canvas._current_image_mode, bytes(data)))
+canvas.syncing_data_url = False            # what the browser's "initialized" message does
+canvas._handle_message(None, {"type": "refresh"}, [])   # the browser asks for a full frame
+canvas._handle_message(None, {"type": "draw"}, [])      # and then for the drawing
+w1 = app.controls["w1"].value
+for step in (0.25, -0.25, 0.5):
+    app.controls["w1"].value = w1 + step
+full = np.asarray(Image.open(io.BytesIO(frames[-1][1])).convert("RGB"))
+agg = np.asarray(canvas.buffer_rgba())[..., :3]
+print(json.dumps({"backend": type(canvas).__module__, "modes": [m for m, _ in frames],
+                  "last_equals_canvas": bool(np.array_equal(full, agg))}))
+"""
+
+
+def test_ipympl_frames_are_sent_whole():
+    """Under ``%matplotlib widget`` every update sends the whole figure, never a diff.
+
+    The browser decodes frames asynchronously; a diff that arrives without its full frame would leave
+    the canvas half painted. (Run in a fresh interpreter: the backend is chosen once per process.)
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("ipympl")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, MPLBACKEND="module://ipympl.backend_nbagg",
+               PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", _IPYMPL_SCRIPT], capture_output=True, text=True, env=env,
+                          timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["backend"].startswith("ipympl")
+    assert len(result["modes"]) == 4, result          # the requested frame and one per slider move
+    assert set(result["modes"]) == {"full"}, result
+    assert result["last_equals_canvas"], "the last frame sent is not the figure on the canvas"
