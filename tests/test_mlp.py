@@ -115,9 +115,14 @@ def test_random_networks_match_torch_autograd(case):
 def test_random_networks_match_central_differences(case):
     net, X, y = case
     # Piecewise-linear activations have kinks where central differences are undefined: nudge z off them.
-    net.forward(X)
+    out = net.forward(X)
     if any(np.any(np.abs(z) < 1e-4) for z in net.z):
         return
+    # Cross-entropy of a probability within q of 0 or 1: log(1 - p) carries the round-off of p, relative
+    # eps / q, and central differences divide it by h = 1e-6, so for q below ~1e-3 their error exceeds the
+    # 1e-5 tolerance (backpropagation stays exact there; the torch test above checks it). Keep q >= 1e-2.
+    if net.loss.name == "binary_cross_entropy":
+        assume(np.all((out > 1e-2) & (out < 1 - 1e-2)))
     gradcheck.check_mlp(net, X, y, rtol=1e-5)  # raises GradientCheckError naming the entry
 
 
