@@ -290,7 +290,7 @@ class App:
         self._background = None
         self._background_key = None
         self._backgrounds: dict = {}  # static key -> saved region, oldest first
-        self._layers: dict = {}  # layer key -> (RGBA crop, row, column), oldest first
+        self._layers: dict = {}  # layer key -> _Layer, oldest first
         self._labels_placed = False
         self._static_version = 0
         self._invalidations = 0
