@@ -170,6 +170,8 @@ app = widgets.perceptron_explorer()
 canvas = app.fig.canvas
 frames = []
 canvas.send_binary = lambda data: frames.append((canvas._current_image_mode, bytes(data)))
+app.controls["w1"].value = app.controls["w1"].value + 0.5   # before the browser has set up its canvas
+sent_before_init = len(frames)
 canvas.syncing_data_url = False            # what the browser's "initialized" message does
 canvas._handle_message(None, {"type": "refresh"}, [])   # the browser asks for a full frame
 canvas._handle_message(None, {"type": "draw"}, [])      # and then for the drawing
@@ -178,13 +180,15 @@ for step in (0.25, -0.25, 0.5):
     app.controls["w1"].value = w1 + step
 full = np.asarray(Image.open(io.BytesIO(frames[-1][1])).convert("RGB"))
 agg = np.asarray(canvas.buffer_rgba())[..., :3]
-print(json.dumps({"backend": type(canvas).__module__, "modes": [m for m, _ in frames],
+print(json.dumps({"backend": type(canvas).__module__, "modes": [m for m, _ in frames[sent_before_init:]],
+                  "sent_before_init": sent_before_init,
                   "last_equals_canvas": bool(np.array_equal(full, agg))}))
 """
 
 
 def test_ipympl_frames_are_sent_whole():
-    """Under ``%matplotlib widget`` every update sends the whole figure, never a diff.
+    """Under ``%matplotlib widget`` nothing is sent before the browser's canvas is ready, then every
+    update sends the whole figure, never a diff.
 
     The browser decodes frames asynchronously; a diff that arrives without its full frame would leave
     the canvas half painted. (Run in a fresh interpreter: the backend is chosen once per process.)
@@ -207,6 +211,7 @@ def test_ipympl_frames_are_sent_whole():
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["backend"].startswith("ipympl")
+    assert result["sent_before_init"] == 0, "a frame was sent before the browser had set up the canvas"
     assert len(result["modes"]) == 4, result          # the requested frame and one per slider move
     assert set(result["modes"]) == {"full"}, result
     assert result["last_equals_canvas"], "the last frame sent is not the figure on the canvas"

@@ -645,8 +645,9 @@ class App:
     def show(self) -> None:
         """Push the current figure to the view (blit or draw_idle on ipympl, new PNG bytes otherwise)."""
         if self._live:
-            # ipympl 0.10: a frame sent before the browser has set up the canvas leaves it blank for
-            # good; while it is still syncing, the browser asks for the first frame itself.
+            # ipympl 0.10: a frame sent before the browser has set up the canvas leaves it blank
+            # (0 x 0) for good. Until the browser reports "initialized" (ipympl then stops syncing
+            # _data_url), send nothing: the browser's first request draws the current figure.
             if getattr(self.fig.canvas, "syncing_data_url", False):
                 return
             # Every frame whole, never a diff against the last one: the browser decodes frames

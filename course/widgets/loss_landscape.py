@@ -282,14 +282,6 @@ class GradientDescentApp(App):
                        c["steps"], W.HBox([self.play, c["frame"]])], layout=W.Layout(min_width="330px"))
         return W.VBox([W.HTML(f"<b>{self.title}</b>"), W.HBox([left, self._view]), self.info, self.status])
 
-    def show(self) -> None:
-        # ipympl (0.10): a frame pushed (draw or blit) before the browser has set up the canvas leaves
-        # it blank (0 x 0) for good. Until the front end reports "initialized" (ipympl then stops
-        # syncing _data_url), skip the push: the browser's first request draws the current figure.
-        if self._live and getattr(self.fig.canvas, "syncing_data_url", False):
-            return
-        super().show()
-
     def _on_change(self, change=None):
         if self._syncing:
             return

@@ -297,14 +297,6 @@ class RegularizationApp(App):
                        W.HTML(f"<span style='color:#444'>{self.explanation}</span>"),
                        left, self._view, self.info, self.status])
 
-    def show(self) -> None:
-        # ipympl (0.10): a frame pushed (draw or blit) before the browser has set up the canvas leaves
-        # it blank (0 x 0) for good. Until the front end reports "initialized" (ipympl then stops
-        # syncing _data_url), skip the push: the browser's first request draws the current figure.
-        if self._live and getattr(self.fig.canvas, "syncing_data_url", False):
-            return
-        super().show()
-
     def _on_change(self, change=None) -> None:
         # a new run is shown from its end: jump the replay slider to the last epoch
         if change is not None and change["owner"] is not self.controls["epoch"]:

@@ -323,14 +323,6 @@ class PlaygroundApp(App):
             self.on_click(f"remove_neuron_{l}", functools.partial(self._bump, f"neurons_{l}", -1))
         self.speed.observe(lambda change: setattr(c["epoch"], "step", change["new"]), names="value")
 
-    def show(self) -> None:
-        # ipympl (0.10): a frame pushed (draw or blit) before the browser has set up the canvas leaves
-        # it blank (0 x 0) for good. Until the front end reports "initialized" (ipympl then stops
-        # syncing _data_url), skip the push: the browser's first request draws the current figure.
-        if self._live and getattr(self.fig.canvas, "syncing_data_url", False):
-            return
-        super().show()
-
     def _bump(self, name: str, delta: int) -> None:
         control = self.controls[name]
         control.value = int(np.clip(control.value + delta, control.min, control.max))
