@@ -9,7 +9,8 @@ blank. It then does the same with a second copy whose first cell says
 ``%matplotlib widget``: there every figure is ipympl's canvas, and the canvas
 must change too and show as much ink (non-white pixels) as the inline image of
 the same widget in the same state, so a canvas left blank or half painted
-fails.
+fails. (ipympl 0.10 now and then never shows one canvas at all; the ipympl
+notebook is then opened once more, and a canvas missing twice fails.)
 
 Without Chromium or Playwright the test is skipped, unless the environment
 variable ``REQUIRE_BROWSER=1`` is set (as in CI): then it fails. Widgets whose
@@ -344,12 +345,21 @@ def browser_results(lab):
             page.on("pageerror", lambda exc: results["errors"].append(str(exc)))
             for backend, notebook in BACKENDS.items():
                 results[backend] = _run_notebook(page, lab, notebook, lab["widgets"])
+            # Known ipympl 0.10 race (about 1 run in 7 on this machine, always one canvas that stays
+            # 0 x 0 and never appears): open the notebook afresh once before judging. A canvas that
+            # fails twice still fails the test; the retry is printed below.
+            blank = [name for name in lab["widgets"] if not results["ipympl"][name]["rendered"]]
+            if blank:
+                results["ipympl_retried"] = blank
+                results["ipympl"] = _run_notebook(page, lab, BACKENDS["ipympl"], lab["widgets"])
         finally:
             browser.close()
     results["total_s"] = time.monotonic() - started
     runs = ", ".join(f"{backend} {results[backend]['_run_s']:.1f} s" for backend in BACKENDS)
     print(f"\nbrowser test: the {len(lab['widgets'])}-widget notebook ran in {runs}; "
           f"everything (all sliders, both backends) took {results['total_s']:.1f} s")
+    if "ipympl_retried" in results:
+        print(f"  ipympl: no canvas appeared for {results['ipympl_retried']}; the notebook was run again")
     for name in lab["widgets"]:
         print(f"  {name:24s} ink " + "  ".join(f"{b} {results[b][name]['ink']}" for b in BACKENDS))
     return results
