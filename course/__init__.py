@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import importlib
 
-from course.mlp import MLP, History, count_parameters
-from course.perceptron import Perceptron
-from course.torch_device import device, seed_everything
-
 __all__ = ["MLP", "History", "Perceptron", "count_parameters", "device", "seed_everything"]
 __version__ = "0.1.0"
 
@@ -28,7 +24,15 @@ _LAZY_MODULES = {"activations", "losses", "perceptron", "mlp", "optim", "regular
                  "datasets", "autodiff", "widgets", "grade", "plotting", "torch_device"}
 
 
+#: the names ``course.X`` gives, and the module each comes from (imported on first use, so that
+#: an exercise can forbid a module, e.g. course.mlp, without breaking ``import course``)
+_LAZY_NAMES = {"MLP": "mlp", "History": "mlp", "count_parameters": "mlp", "Perceptron": "perceptron",
+               "device": "torch_device", "seed_everything": "torch_device"}
+
+
 def __getattr__(name):
     if name in _LAZY_MODULES:
         return importlib.import_module(f"course.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f"course.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module 'course' has no attribute {name!r}")

@@ -8,14 +8,14 @@ the grader's process when grading.
 
 from __future__ import annotations
 
-import traceback
+import linecache
 from dataclasses import dataclass
 from typing import Any
 
-from course.grade.cases import Case, NotNumbers, as_numbers, compare, to_plain
+from course.grade.cases import Case, NotNumbers, as_numbers, compare, first_nonfinite, to_plain
 
-__all__ = ["Outcome", "call", "judge", "lookup", "missing_ref_message", "raising_function",
-           "expected_plain", "expected_value_plain"]
+__all__ = ["Outcome", "call", "judge", "lookup", "missing_ref_message", "raising_function", "short_error",
+           "expected_value_plain"]
 
 
 @dataclass
@@ -69,14 +69,39 @@ def raising_function(exc: BaseException, namespace: dict | None = None) -> str |
     return found
 
 
-def _short_error(exc: BaseException, fn: str) -> str:
-    """The exception in one line, with the student's line where it happened."""
-    tb = traceback.extract_tb(exc.__traceback__)
+def _student_frame(exc: BaseException, namespace: dict | None = None):
+    """The innermost traceback entry in the notebook's own code, or None.
+
+    Notebook code is code whose globals are the notebook's namespace: ``__main__`` in
+    Jupyter and in the grading kernel, or ``namespace``.
+    """
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        g = tb.tb_frame.f_globals
+        if (namespace is not None and g is namespace) or g.get("__name__") == "__main__":
+            found = tb
+        tb = tb.tb_next
+    return found
+
+
+def short_error(exc: BaseException, fn: str, namespace: dict | None = None) -> str:
+    """The exception in one line, with the student's line where it happened.
+
+    ``sigma raised TypeError: only integer scalar arrays ... (cell sigma, line 5: return
+    np.max(0, z))`` when grading, ``(in sigma, line 5: ...)`` in a notebook, where the
+    cell's file name means nothing to a student.
+    """
+    tb = _student_frame(exc, namespace)
     where = ""
-    for frame in reversed(tb):
-        if frame.filename.startswith("<cell") or frame.filename.startswith("<student"):
-            where = f" ({frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()[:80]})"
-            break
+    if tb is not None:
+        code, lineno = tb.tb_frame.f_code, tb.tb_lineno
+        text = linecache.getline(code.co_filename, lineno).strip()[:80]
+        if code.co_filename.startswith("<") and code.co_filename.endswith(">"):
+            label = code.co_filename[1:-1]
+        else:
+            label = "in " + getattr(code, "co_qualname", code.co_name)
+        where = f" ({label}, line {lineno}" + (f": {text})" if text else ")")
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     return f"{fn} raised {type(exc).__name__}" + (f": {text}" if text else "") + where
 
@@ -100,7 +125,7 @@ def call(namespace: dict, refs: dict, fn: str, args, kwargs, store: str | None =
         return Outcome("not_implemented", message=f"not implemented yet: {who} still raises "
                                                   f"NotImplementedError (replace it with your code)")
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the student's code raised it
-        return Outcome("error", message=_short_error(exc, label))
+        return Outcome("error", message=short_error(exc, label, namespace))
     if store:
         refs[store] = result
         return Outcome("stored")
@@ -114,30 +139,35 @@ def call(namespace: dict, refs: dict, fn: str, args, kwargs, store: str | None =
 
 
 def judge(case: Case, outcome: Outcome, expected_plain) -> tuple[bool, str]:
-    """(passed, message) for a case given its outcome; ``expected_plain`` from ``to_plain``."""
-    if outcome.status == "stored":
-        return True, ""
+    """(passed, message) for a case, decided from the returned values alone.
+
+    What the kernel says about a call counts only as far as it can be checked here: a
+    ``store`` case passes when the object was stored, every other case needs numbers
+    (``ok``) that match ``expected_plain`` (from :func:`expected_value_plain`) or pass the
+    case's property ``test``. NaN and infinity fail unless the case allows them.
+    """
+    if case.store:
+        if outcome.status == "stored":
+            return True, ""
+        return False, outcome.message or f"the object was not created ({outcome.status})"
     if outcome.status != "ok":
-        return False, outcome.message
+        return False, outcome.message or f"no answer ({outcome.status})"
+    if not case.allow_nonfinite:
+        bad = first_nonfinite(outcome.value)
+        if bad:
+            return False, bad
     if case.test is not None:
         try:
             msg = case.test(as_numbers(outcome.value))
         except Exception as exc:  # the property check could not digest the answer
-            msg = f"the answer could not be checked ({type(exc).__name__}: {exc})"
-        ok = msg is None
+            msg = f"the answer could not be checked ({type(exc).__name__}: {str(exc)[:200]})"
+        if msg is not None and not isinstance(msg, str):
+            msg = f"the test returned {type(msg).__name__}, not a message (an instructor's bug)"
     else:
         msg = compare(outcome.value, expected_plain, case.rtol, case.atol, case.shape)
-        ok = msg is None
-    if not ok and case.hint:
+    if msg is not None and case.hint:
         msg = f"{msg}. Hint: {case.hint}"
-    return ok, msg or ""
-
-
-def expected_plain(case: Case, args, kwargs):
-    """The case's expected value as plain numbers (None for property and store cases)."""
-    if case.test is not None or case.store:
-        return None
-    return to_plain(case.expected_for(args, kwargs))
+    return msg is None, msg or ""
 
 
 def expected_value_plain(case: Case):

@@ -14,7 +14,6 @@ anything else before the grader looks at it.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -22,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["Case", "Ref", "encode", "decode", "fresh_inputs", "to_plain", "validate_plain", "compare",
-           "as_numbers", "NotNumbers", "MissingRef"]
+           "as_numbers", "first_nonfinite", "NotNumbers", "MissingRef"]
 
 
 class NotNumbers(TypeError):
@@ -57,6 +56,7 @@ class Case:
     store: str | None = None
     fn: str | None = None
     hint: str = ""
+    allow_nonfinite: bool = False
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -274,15 +274,33 @@ def validate_plain(obj, _depth: int = 0, _count: list | None = None):
     raise NotNumbers(f"the kernel sent a {type(obj).__name__}, not numbers")
 
 
-def dumps(obj) -> str:
-    return json.dumps(obj, allow_nan=True, separators=(",", ":"))
-
-
-def loads(text: str):
-    return json.loads(text)
-
-
 # ------------------------------------------------------------------ comparison (grader side)
+def first_nonfinite(plain, _where: str = "") -> str | None:
+    """A sentence naming the first NaN or infinite entry of a plain answer, or None.
+
+    A threshold written ``if error > limit: fail`` lets NaN through (every comparison with
+    NaN is False), so the grader rejects non-finite answers before any test sees them,
+    unless the case says ``allow_nonfinite=True``.
+    """
+    stack = [(plain, _where)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}[{k!r}]") for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            arr = None
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (ValueError, TypeError):
+                stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(value))))
+            if arr is not None and not np.isfinite(arr).all():
+                idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+                return f"the answer has {_fmt(arr[idx])} at {where or 'entry'} {_index(idx)}: a number is needed"
+        elif not math.isfinite(value):
+            return f"the answer{' ' + where if where else ''} is {_fmt(value)}: a number is needed"
+    return None
+
+
 def as_numbers(plain):
     """Plain data as float arrays: a rectangular list becomes an array, a ragged one a list."""
     if isinstance(plain, dict):

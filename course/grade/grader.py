@@ -1,37 +1,40 @@
-"""The instructor's grader: run submissions in fresh kernels, compare and score outside them.
+"""The instructor's grader: each submission in its own sandboxed kernel, scored outside it.
 
-For one submission (see FORMAT.md, section 6): read it, recognise the exercise, build the
-program (instructor's locked cells, student's answer cells, no test cells), start a
-fresh kernel (:mod:`course.grade.runner`) in a new scratch directory, execute the cells,
-call the student's functions with the instructor's test inputs, and judge the plain
-numbers that come back in this process. Many submissions run in parallel threads, each
-driving its own kernel process.
+For one submission (see FORMAT.md, section 6): read it (bounded, regular files only),
+recognise the exercise, build the program (instructor's locked cells, student's answer
+cells, no test cells), start a kernel in a fresh sandbox (:mod:`course.grade.sandbox`)
+with a copy of ``course`` made for the exercise, execute the cells, call the student's
+functions with the instructor's test inputs, and judge the returned numbers here
+(:mod:`course.grade.scoring`). :func:`grade_many` grades a batch with several kernels at
+once; whatever happens while grading one submission becomes that submission's error row,
+and a submission that timed out is graded once more, alone, at the end of the batch, so
+that a busy neighbour cannot cost it points.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import select
+import queue
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from course.grade import sandbox as _sandbox
-from course.grade.calls import Outcome, expected_value_plain, judge, missing_ref_message
-from course.grade.cases import NotNumbers, encode, validate_plain
-from course.grade.notebook import (Exercise, NotebookError, cell_source, exercise_id, grading_skipped,
-                                   nbgrader_meta, parse_notebook, strip_magics)
+from course.grade import sandbox as sandboxing
+from course.grade.sandbox import Limits
+from course.grade.calls import expected_value_plain
+from course.grade.forbidden import module_file, stub_source
+from course.grade.notebook import (Exercise, NotebookError, build_program, exercise_id, nbgrader_meta,
+                                   parse_notebook, read_limited, read_notebook)
+from course.grade.scoring import SubmissionResult, run_tests
+from course.grade.session import Launch, Session
 
-__all__ = ["Options", "ExerciseIndex", "grade_submission", "grade_many", "default_solutions_dir"]
+__all__ = ["Options", "ExerciseIndex", "grade_submission", "grade_many", "default_solutions_dir", "display_path"]
 
 COURSE_DIR = Path(__file__).resolve().parents[1]
 
@@ -41,18 +44,29 @@ def default_solutions_dir() -> Path:
     return COURSE_DIR.parent / "solutions"
 
 
+def display_path(path) -> str:
+    """A path as printable text, whatever the bytes of its name (undecodable bytes become U+FFFD)."""
+    return os.fsencode(path).decode("utf-8", errors="replace")
+
+
 @dataclass
 class Options:
-    """How to grade: ``timeout`` seconds per cell and per test call, ``total_timeout`` per
-    submission, ``memory_mb`` address-space limit of a kernel (0: none)."""
+    """How to grade.
+
+    timeout: seconds per cell and per test call; total_timeout: seconds per submission
+    (default max(60, 5 x timeout)); sandbox: "bwrap" (refuse to grade where bubblewrap
+    cannot run) or "off" (no isolation: only for notebooks you trust); limits: what each
+    submission may use (:class:`course.grade.sandbox.Limits`).
+    """
 
     timeout: float = 30.0
     total_timeout: float | None = None
-    memory_mb: int = 4096
     jobs: int = 1
     exercise: str | None = None
-    sandbox: str = "auto"  # "auto": use namespaces where they work; "off"
+    sandbox: str = "bwrap"
     threads: int = 1  # OMP/MKL threads per kernel
+    limits: Limits = Limits()
+    retry_timeouts: bool = True
 
     @property
     def budget(self) -> float:
@@ -70,7 +84,7 @@ class ExerciseIndex:
         self.paths: dict[str, Path] = {}
         self.ids: dict[str, set[str]] = {}
         for path in sorted(self.dir.glob("*.ipynb")):
-            nb = json.loads(path.read_text(encoding="utf-8"))
+            nb = read_notebook(path)
             ex = exercise_id(nb)
             if ex:
                 self.paths[ex] = path
@@ -106,365 +120,112 @@ class ExerciseIndex:
 
 
 def _expected_or_error(case):
-    """("ok", expected plain numbers or None) or ("error", message), computed once per exercise.
-
-    The expected value never needs a stored object: numbers are taken as they are, and a
-    callable ``expect`` is not allowed with ``Ref`` arguments (see :class:`Case`).
-    """
+    """("ok", expected plain numbers or None) or ("error", message), computed once per exercise."""
     try:
         return ("ok", expected_value_plain(case))
     except Exception as exc:
         return ("error", f"the test itself failed ({type(exc).__name__}: {exc})")
 
 
-# ------------------------------------------------------------------ the kernel process
-class KernelDied(Exception):
-    pass
+class Libraries:
+    """Per exercise, a copy of the ``course`` package with the forbidden modules replaced by stubs."""
+
+    def __init__(self, root: Path):
+        self.root, self._made, self._lock = root, {}, threading.Lock()
+
+    def for_exercise(self, exercise: Exercise) -> Path:
+        with self._lock:
+            if exercise.id not in self._made:
+                lib = self.root / f"lib-{exercise.id}"
+                shutil.copytree(COURSE_DIR, lib / "course", ignore=shutil.ignore_patterns("*.md", "__pycache__"))
+                for module in exercise.forbidden:
+                    target = lib / module_file(module)
+                    package = target.with_suffix("")
+                    if package.is_dir():
+                        shutil.rmtree(package)
+                    target.write_text(stub_source(module, exercise.id), encoding="utf-8")
+                for d, _, files in os.walk(lib):
+                    os.chmod(d, 0o755)
+                    for f in files:
+                        os.chmod(os.path.join(d, f), 0o644)
+                self._made[exercise.id] = lib
+            return self._made[exercise.id]
 
 
-class KernelTimeout(Exception):
-    pass
+def _matplotlib_cache() -> Path | None:
+    for cand in (os.environ.get("MPLCONFIGDIR"), Path.home() / ".cache" / "matplotlib",
+                 Path.home() / ".matplotlib"):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return None
 
 
-def _clean_env(scratch: Path, threads: int) -> dict:
+def _environment(home: str, threads: int) -> dict:
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch),
-        "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(scratch / ".mpl"),
-        "COURSE_GRADING": "1", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-        "OPENBLAS_NUM_THREADS": str(threads), "PYTHONHASHSEED": "0",
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.mpl", "COURSE_GRADING": "1",
+        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+        "PYTHONHASHSEED": "0",
     }
-    for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "COURSE_DEVICE"):
+    for key in ("CUDA_VISIBLE_DEVICES", "COURSE_DEVICE", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if key in os.environ:
             env[key] = os.environ[key]
     return env
 
 
-class Kernel:
-    """One runner process; ``request`` sends a JSON request and waits for its answer."""
-
-    def __init__(self, scratch: Path, config: dict, env: dict, prefix: list[str] | None):
-        runner = scratch / ".lib" / "course" / "grade" / "runner.py"
-        cmd = (prefix or []) + [sys.executable, "-I", "-B", str(runner)]
-        self.proc = subprocess.Popen(cmd, cwd=scratch, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        self.fd = self.proc.stdout.fileno()
-        os.set_blocking(self.fd, False)
-        self.buffer = b""
-        self._send(config)
-
-    def _send(self, obj):
-        try:
-            self.proc.stdin.write((json.dumps(obj, allow_nan=True) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            raise KernelDied() from None
-
-    def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self.buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise KernelTimeout()
-            ready, _, _ = select.select([self.fd], [], [], min(remaining, 1.0))
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.fd, 1 << 20)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                raise KernelDied()
-            self.buffer += chunk
-            if len(self.buffer) > 256 * 1024 * 1024:
-                raise KernelDied()
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return line
-
-    def wait_for(self, rid: str, deadline: float) -> dict:
-        while True:
-            line = self._read_line(deadline)
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue  # not ours: a student's write to the pipe cannot answer a request
-            if isinstance(msg, dict) and msg.get("id") == rid:
-                return msg
-
-    def request(self, obj: dict, timeout: float) -> dict:
-        rid = secrets.token_hex(8)
-        self._send({**obj, "id": rid})
-        return self.wait_for(rid, time.monotonic() + timeout)
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def exit_description(self) -> str:
-        try:  # the pipe closes a moment before the process is reaped: wait for its exit status
-            code = self.proc.wait(timeout=2.0)
-        except subprocess.TimeoutExpired:
-            code = None
-        if code is None:
-            return "the kernel stopped answering"
-        if code < 0:
-            sig = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            return f"the kernel was killed by {sig}" + (" (out of memory?)" if sig == "SIGKILL" else "")
-        return f"the kernel exited with code {code} (sys.exit or os._exit?)"
-
-
-# ------------------------------------------------------------------ results
-@dataclass
-class CaseResult:
-    name: str
-    function: str
-    hidden: bool
-    passed: bool
-    message: str
-    seconds: float
-    setup: bool = False  # a store case of weight 0: sets up an object, is not a test by itself
-
-    def to_json(self):
-        return dict(self.__dict__)
-
-
-@dataclass
-class TestResult:
-    grade_id: str
-    max_points: float
-    points: float = 0.0
-    cases: list[CaseResult] = field(default_factory=list)
-
-    def to_json(self):
-        return {"grade_id": self.grade_id, "points": round(self.points, 4), "max_points": self.max_points,
-                "cases": [c.to_json() for c in self.cases]}
-
-
-@dataclass
-class SubmissionResult:
-    submission: str
-    name: str
-    exercise: str | None = None
-    title: str = ""
-    status: str = "graded"
-    error: str = ""
-    points: float = 0.0
-    max_points: float = 0.0
-    sandbox: str = "off"
-    sandbox_notes: str = ""
-    seconds: float = 0.0
-    cells: list[dict] = field(default_factory=list)
-    tests: list[TestResult] = field(default_factory=list)
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.points / self.max_points if self.max_points else 0.0
-
-    def to_json(self):
-        d = {k: v for k, v in self.__dict__.items() if k != "tests"}
-        d["points"] = round(self.points, 4)
-        d["percent"] = round(self.percent, 2)
-        d["tests"] = [t.to_json() for t in self.tests]
-        return d
+def _launch(options: Options, lib: Path, work: Path, hide: list[Path], slot: int) -> tuple[Launch, str]:
+    """How to start the kernel, and the line that says how it is isolated."""
+    log = work / "kernel.log"
+    mpl = _matplotlib_cache()
+    if options.sandbox == "off":
+        scratch = work / "scratch"
+        scratch.mkdir()
+        argv = [sys.executable, "-I", "-B", str(lib / "course" / "grade" / "runner.py")]
+        config = {"lib": str(lib), "rlimits": options.limits.rlimits(), "mpl_cache": str(mpl) if mpl else None}
+        return (Launch(argv, _environment(str(scratch), options.threads), scratch, log, config),
+                "none (--sandbox off): the kernel ran as the grader's user and could read its files")
+    runner = f"{sandboxing.LIB}/course/grade/runner.py"
+    argv = sandboxing.bwrap_command([sys.executable, "-I", "-B", runner], lib, options.limits, hide=hide, slot=slot,
+                                 mpl_cache=mpl)
+    config = {"lib": sandboxing.LIB, "rlimits": options.limits.rlimits(), "mpl_cache": sandboxing.MPL_CACHE if mpl else None}
+    return (Launch(argv, _environment(sandboxing.SCRATCH, options.threads), work, log, config),
+            sandboxing.describe(options.limits))
 
 
 # ------------------------------------------------------------------ one submission
-def build_program(nb: dict, exercise: Exercise) -> list[tuple[str, str]]:
-    """[(label, source)]: the cells to run, in notebook order (see FORMAT.md, section 6)."""
-    instr = [c for c in exercise.cells if c["cell_type"] == "code"]
-    order = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(instr) if nbgrader_meta(c).get("grade_id")}
-    emitted: set[int] = set()
-    program: list[tuple[str, str]] = []
+def grade_submission(path, index: ExerciseIndex, options: Options, work_root: Path, libraries: Libraries,
+                     data: bytes | None = None, slot: int = 0) -> SubmissionResult:
+    """Grade one notebook; never raises for a bad submission (the result says what went wrong).
 
-    def instructor_cell(i):
-        cell = instr[i]
-        meta = nbgrader_meta(cell)
-        emitted.add(i)
-        if meta.get("solution") or meta.get("grade") or grading_skipped(cell):
-            return
-        program.append((f"cell {meta.get('grade_id', i)}", cell_source(cell)))
-
-    def restore_before(i):
-        for j in range(i):
-            if j not in emitted and not nbgrader_meta(instr[j]).get("solution"):
-                instructor_cell(j)
-
-    for k, cell in enumerate(nb["cells"]):
-        if cell.get("cell_type") != "code":
-            continue
-        gid = nbgrader_meta(cell).get("grade_id")
-        if gid in order:
-            i = order[gid]
-            restore_before(i)
-            meta = nbgrader_meta(instr[i])
-            if meta.get("solution"):
-                program.append((f"cell {gid}", cell_source(cell)))
-                emitted.add(i)
-            elif i not in emitted:
-                instructor_cell(i)
-        else:
-            program.append((f"cell {k}", cell_source(cell)))
-    restore_before(len(instr))
-    return [(label, strip_magics(src)) for label, src in program]
-
-
-class _Session:
-    """The kernel of one submission, restarted after a timeout or a crash."""
-
-    def __init__(self, scratch: Path, program, options: Options, prefix, config: dict, deadline: float,
-                 result: SubmissionResult):
-        self.scratch, self.program, self.options = scratch, program, options
-        self.prefix, self.config, self.deadline, self.result = prefix, config, deadline, result
-        self.env = _clean_env(scratch, options.threads)
-        self.bad_cells: set[int] = set()
-        self.kernel: Kernel | None = None
-        self.stored: list[dict] = []  # successful store calls, replayed after a restart
-        self.lost_refs: set[str] = set()
-        self.cell_notes: dict[int, dict] = {}
-        self.restarts = 0
-
-    def _limit(self) -> float:
-        return max(0.0, min(self.options.timeout, self.deadline - time.monotonic()))
-
-    def kernel_ready(self) -> Kernel:
-        while self.kernel is None:
-            if self.restarts > 8 or self._limit() <= 0:
-                raise KernelTimeout()
-            self.restarts += 1
-            try:
-                kernel = Kernel(self.scratch, self.config, self.env, self.prefix)
-            except OSError as exc:
-                raise KernelDied(str(exc)) from None
-            try:
-                ready = kernel.wait_for("ready", time.monotonic() + max(self._limit(), 5.0) + 30.0)
-            except (KernelDied, KernelTimeout):
-                kernel.close()
-                raise KernelDied("the kernel did not start") from None
-            if ready.get("status") != "ok":
-                kernel.close()
-                if self.prefix:  # the namespaces could not be set up here: grade without them
-                    self.prefix, self.config = None, {**self.config, "sandbox": False}
-                    self.result.sandbox = "off"
-                    self.result.sandbox_notes = f"sandbox failed: {ready.get('message')}"
-                    continue
-                raise KernelDied(f"the kernel could not start: {ready.get('message')}")
-            self.kernel = kernel
-            self.result.sandbox_notes = str(ready.get("message", ""))
-            if not self._run_cells():
-                continue
-            self._replay()
-        return self.kernel
-
-    def _run_cells(self) -> bool:
-        for i, (label, source) in enumerate(self.program):
-            if i in self.bad_cells:
-                continue
-            try:
-                answer = self.kernel.request({"op": "exec", "cell": label, "source": source}, self._limit())
-            except (KernelTimeout, KernelDied) as exc:
-                timed_out = isinstance(exc, KernelTimeout)
-                why = (f"timed out after {self.options.timeout:g} s" if timed_out
-                       else self.kernel.exit_description() + self._log_hint())
-                self.cell_notes[i] = {"cell": label, "status": "timeout" if timed_out else "crashed",
-                                      "message": f"{label}: {why}; it was skipped"}
-                self.bad_cells.add(i)
-                self.kill()
-                return False
-            if answer.get("status") != "ok":
-                self.cell_notes[i] = {"cell": label, "status": "error", "message": str(answer.get("message"))[:500]}
-                if answer.get("restart"):
-                    self.bad_cells.add(i)
-                    self.kill()
-                    return False
-            else:
-                self.cell_notes.pop(i, None)
-        return True
-
-    def _log_hint(self) -> str:
-        """' (out of memory)' when the kernel's log ends with a MemoryError."""
-        try:
-            with open(self.scratch / ".kernel.log", "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - 4096))
-                tail = fh.read().decode(errors="replace")
-        except OSError:
-            return ""
-        return " (out of memory: MemoryError)" if "MemoryError" in tail else ""
-
-    def _replay(self):
-        for req in self.stored:
-            try:
-                answer = self.kernel.request(req, self._limit())
-            except (KernelTimeout, KernelDied):
-                self.lost_refs.add(req["store"])
-                self.kill()
-                return
-            if answer.get("status") != "stored":
-                self.lost_refs.add(req["store"])
-
-    def kill(self):
-        if self.kernel is not None:
-            self.kernel.close()
-            self.kernel = None
-
-    def call(self, fn, case) -> Outcome:
-        req = {"op": "call", "fn": fn, "args": encode(case.args), "kwargs": encode(case.kwargs),
-               "store": case.store}
-        kernel = self.kernel_ready()
-        try:
-            answer = kernel.request(req, self._limit())
-        except KernelTimeout:
-            self.kill()
-            return Outcome("timeout", message=f"{fn.lstrip('@')} did not finish within "
-                                              f"{min(self.options.timeout, self.options.budget):g} s "
-                                              f"(an infinite loop?)")
-        except KernelDied:
-            why = kernel.exit_description() + self._log_hint()
-            self.kill()
-            return Outcome("crashed", message=f"{why} while running {fn.lstrip('@')}")
-        status = answer.get("status")
-        if status == "ok":
-            try:
-                validate_plain(answer.get("value"))
-            except NotNumbers as exc:
-                return Outcome("not_numbers", message=f"{fn.lstrip('@')} returned {exc}")
-            return Outcome("ok", value=answer["value"])
-        known = {"stored", "not_implemented", "error", "not_numbers", "missing", "skipped"}
-        if status not in known:
-            return Outcome("error", message="the kernel sent an answer that is not a result")
-        if status == "stored":
-            self.stored.append(req)
-        return Outcome(status, message=str(answer.get("message", ""))[:1000])
-
-
-def grade_submission(path, index: ExerciseIndex, options: Options, work_root: Path,
-                     hide_files: list[str] = (), notebook_text: str | None = None) -> SubmissionResult:
-    """Grade one notebook; never raises for a bad submission (the result says what went wrong)."""
-    path = Path(path)
+    ``data`` is the notebook's bytes when the caller has read them already (``grade_many``
+    reads every original before any student code runs).
+    """
     t0 = time.monotonic()
-    result = SubmissionResult(str(path), path.stem)
+    result = SubmissionResult(display_path(path), display_path(Path(os.fsdecode(path)).stem))
     try:
-        text = notebook_text if notebook_text is not None else path.read_text(encoding="utf-8")
-        nb = parse_notebook(text, path.name)
-    except (OSError, UnicodeDecodeError) as exc:
-        return _failed(result, f"{path.name} cannot be read ({exc})", t0)
+        _grade(Path(os.fsdecode(path)), index, options, work_root, libraries, data, slot, result, t0)
+    except Exception as exc:  # a bug or a hostile file: this submission's error row, never the batch's end
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:300]
+        _failed(result, f"the grader could not grade this notebook ({detail})", t0)
+    result.points = sum(t.points for t in result.tests) if result.status == "graded" else 0.0
+    result.seconds = round(time.monotonic() - t0, 3)
+    return result
+
+
+def _grade(path: Path, index, options, work_root, libraries, data, slot, result, t0):
+    try:
+        raw = data if data is not None else read_limited(path)
+        text = raw.decode("utf-8")
+        nb = parse_notebook(text, display_path(path.name))
+    except UnicodeDecodeError as exc:
+        return _failed(result, f"{display_path(path.name)} is not UTF-8 text ({exc.reason})", t0)
     except NotebookError as exc:
         return _failed(result, str(exc), t0)
     ex = index.recognise(nb)
     if ex is None:
-        return _failed(result, f"{path.name} is not one of the exercises "
+        return _failed(result, f"{display_path(path.name)} is not one of the exercises "
                                f"({', '.join(sorted(index.paths)) or 'none found'}): its metadata names "
-                               f"{exercise_id(nb)!r}", t0)
+                               f"{str(exercise_id(nb))[:40]!r}", t0)
     try:
         exercise = index.get(ex)
     except NotebookError as exc:
@@ -476,121 +237,76 @@ def grade_submission(path, index: ExerciseIndex, options: Options, work_root: Pa
         return _failed(result, f"this notebook is exercise {ex} ({exercise.title}), not {options.exercise}: "
                                f"was the wrong file submitted?", t0, exercise=options.exercise)
     program = build_program(nb, exercise)
-    scratch = Path(tempfile.mkdtemp(prefix="sub-", dir=work_root))
+    work = Path(tempfile.mkdtemp(prefix="sub-", dir=work_root))
     try:
-        _prepare_scratch(scratch, text)
-        prefix = _sandbox.unshare_prefix() if options.sandbox == "auto" else None
-        result.sandbox = "on" if prefix else "off"
-        config = {"lib": str(scratch / ".lib"), "scratch": str(scratch), "sandbox": bool(prefix),
-                  "hide_dirs": [str(index.dir)], "hide_files": [str(p) for p in hide_files] + [str(path)],
-                  "scratch_root": str(work_root), "memory_mb": options.memory_mb, "fsize_mb": 64,
-                  "cpu_s": int(options.budget) + 10}
-        session = _Session(scratch, program, options, prefix, config, t0 + options.budget, result)
-        _run_tests(session, exercise, index.expected(ex), result)
-        session.kill()
+        launch, result.isolation = _launch(options, libraries.for_exercise(exercise), work,
+                                           [COURSE_DIR, index.dir], slot)
+        session = Session(launch, program, options.timeout, t0 + options.budget)
+        try:
+            run_tests(session, exercise, index.expected(ex), result)
+        finally:
+            session.kill()
         result.cells = [session.cell_notes[i] for i in sorted(session.cell_notes)]
+        result.timed_out = session.timed_out
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    result.points = sum(t.points for t in result.tests)
-    result.seconds = round(time.monotonic() - t0, 3)
-    return result
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _failed(result, message, t0, exercise=None):
     result.status, result.error, result.points = "error", message, 0.0
+    result.tests = []
     if exercise:
         result.exercise = exercise
     result.seconds = round(time.monotonic() - t0, 3)
     return result
 
 
-def _prepare_scratch(scratch: Path, text: str):
-    (scratch / "submission.ipynb").write_text(text, encoding="utf-8")
-    shutil.copytree(COURSE_DIR, scratch / ".lib" / "course", ignore=shutil.ignore_patterns("*.md"))
-    mpl = scratch / ".mpl"
-    mpl.mkdir()
-    cache = _matplotlib_cache()
-    if cache:
-        for f in cache.glob("fontlist*.json"):
-            shutil.copy2(f, mpl / f.name)
-
-
-def _matplotlib_cache() -> Path | None:
-    for cand in (os.environ.get("MPLCONFIGDIR"), Path.home() / ".cache" / "matplotlib",
-                 Path.home() / ".matplotlib"):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return None
-
-
-def _run_tests(session: _Session, exercise: Exercise, expected: list, result: SubmissionResult):
-    broken: dict[str, str] = {}
-    failed_refs: set[str] = set()
-    for test, exp_list in zip(exercise.test_cells, expected):
-        tres = TestResult(test.grade_id, test.points)
-        got_weight = 0.0
-        for (fn, case, hidden), (exp_kind, exp_value) in zip(test.cases, exp_list):
-            t = time.monotonic()
-            label = fn.lstrip("@")
-            base = label.split(".")[0] if fn.startswith("@") else fn
-            needs = (case.refs() & (failed_refs | session.lost_refs))
-            if base in broken:
-                outcome = Outcome("skipped", message=f"not run: {broken[base]}")
-            elif needs:
-                outcome = Outcome("skipped", message=missing_ref_message(sorted(needs)[0], failed=True))
-            elif time.monotonic() >= session.deadline:
-                outcome = Outcome("skipped", message="not run: the submission used up its time budget "
-                                                     f"({session.options.budget:g} s)")
-            else:
-                try:
-                    outcome = session.call(fn, case)
-                except (KernelTimeout, KernelDied) as exc:
-                    outcome = Outcome("skipped", message=f"not run: the kernel could not be started "
-                                                         f"({exc or 'time budget used up'})")
-                if outcome.status == "timeout":
-                    broken[base] = f"an earlier test of {base} timed out"
-                elif outcome.status == "crashed":
-                    broken[base] = f"an earlier test of {base} stopped the kernel"
-            if exp_kind == "error":
-                passed, message = False, exp_value
-            else:
-                passed, message = judge(case, outcome, exp_value)
-            if not passed and case.store:
-                failed_refs.add(case.store)
-            if passed:
-                got_weight += case.weight
-            tres.cases.append(CaseResult(case.name, label, hidden, passed, message, round(time.monotonic() - t, 4),
-                                         setup=case.setup))
-        tres.points = test.points * got_weight / test.total_weight
-        result.tests.append(tres)
-
-
 # ------------------------------------------------------------------ many submissions
 def grade_many(paths, options: Options, solutions_dir=None, progress=None) -> list[SubmissionResult]:
-    """Grade ``paths`` with ``options.jobs`` kernels at a time; results in the order given."""
+    """Grade ``paths`` with ``options.jobs`` kernels at a time; results in the order given.
+
+    Raises :class:`course.grade.sandbox.SandboxUnavailable` before grading anything when
+    the sandbox is asked for and cannot run here.
+    """
+    if options.sandbox != "off":
+        sandboxing.check_available()
     index = ExerciseIndex(solutions_dir or default_solutions_dir())
-    paths = [Path(p) for p in paths]
-    texts = {}
+    originals = {}
     for p in paths:  # read every original before any student code runs
         try:
-            texts[p] = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            texts[p] = None
-    hide = [str(p.resolve()) for p in paths if p.exists()]
+            originals[p] = read_limited(p)
+        except NotebookError:
+            originals[p] = None
     work_root = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    try:
-        def one(p):
-            if texts[p] is None:
-                res = grade_submission(p, index, options, work_root, hide)
-            else:
-                res = grade_submission(p, index, options, work_root, hide, notebook_text=texts[p])
-            if progress:
-                progress(res)
-            return res
+    os.chmod(work_root, 0o700)
+    libraries = Libraries(work_root)
+    slots: queue.Queue[int] = queue.Queue()
+    for s in range(max(1, options.jobs)):
+        slots.put(s)
 
+    def one(p):
+        slot = slots.get()
+        try:
+            return grade_submission(p, index, options, work_root, libraries, originals[p], slot)
+        finally:
+            slots.put(slot)
+
+    def done(r):
+        if progress:
+            progress(r)
+        return r
+
+    try:
         if options.jobs <= 1 or len(paths) <= 1:
-            return [one(p) for p in paths]
+            return [done(one(p)) for p in paths]
         with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-            return list(pool.map(one, paths))
+            results = list(pool.map(lambda p: done(one(p)), paths))
+        if options.retry_timeouts:
+            for i, r in enumerate(results):  # alone now: a busy neighbour cannot have slowed it down
+                if r.timed_out:
+                    again = grade_submission(paths[i], index, options, work_root, libraries, originals[paths[i]])
+                    again.retried = True
+                    results[i] = done(again)
+        return results
     finally:
         shutil.rmtree(work_root, ignore_errors=True)

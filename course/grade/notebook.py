@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.grade.cases import Case
 
-__all__ = ["NotebookError", "read_notebook", "cell_source", "nbgrader_meta", "split_hidden",
-           "Exercise", "TestCell", "load_exercises", "BEGIN_SOLUTION", "END_SOLUTION",
-           "BEGIN_HIDDEN", "END_HIDDEN"]
+__all__ = ["NotebookError", "read_notebook", "read_limited", "parse_notebook", "cell_source", "nbgrader_meta",
+           "split_hidden", "strip_magics", "build_program", "Exercise", "TestCell", "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN",
+           "END_HIDDEN", "MAX_NOTEBOOK_BYTES"]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -30,32 +32,102 @@ class NotebookError(ValueError):
     """A file that is not a usable notebook, or a notebook that breaks FORMAT.md."""
 
 
+#: the largest notebook the grader reads (a real exercise is well under 1 MiB)
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
+
+
+def read_limited(path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; ``NotebookError`` otherwise.
+
+    Never blocks and never reads without end: a FIFO, a device such as ``/dev/zero`` or a
+    directory is refused before reading (the file is opened non-blocking and checked with
+    ``fstat``), and so is a file larger than ``limit``.
+    """
+    label = os.fsdecode(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise NotebookError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise NotebookError(f"{label} cannot be opened ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotebookError(f"{label} is not a regular file")
+        if info.st_size > limit:
+            raise NotebookError(f"{label} is {info.st_size / 2**20:.0f} MiB; at most {limit / 2**20:.0f} MiB is read")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise NotebookError(f"{label} grew beyond {limit / 2**20:.0f} MiB while being read")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise NotebookError(f"{label} cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
 def read_notebook(path) -> dict:
     """The notebook at ``path`` as a dict, or :class:`NotebookError` saying what is wrong."""
-    path = Path(path)
+    data = read_limited(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotebookError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"{path}: cannot be read as text ({exc})") from None
-    return parse_notebook(text, str(path))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"{os.fsdecode(path)} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_notebook(text, os.fsdecode(path))
+
+
+def _number(text: str):
+    """JSON integers as Python ints, except absurdly long ones (which become inf, not a crash)."""
+    return int(text) if len(text) <= 30 else float(text)
 
 
 def parse_notebook(text: str, label: str = "notebook") -> dict:
+    """Parse and check a notebook's structure; :class:`NotebookError` for anything malformed.
+
+    Checked: valid JSON of sensible depth, nbformat 4, a list of cells, each a dict with a
+    known ``cell_type``, a string (or list of strings) ``source`` and dict ``metadata``;
+    nbgrader metadata, where present, is a dict with a string ``grade_id``.
+    """
     try:
-        nb = json.loads(text)
+        nb = json.loads(text, parse_int=_number)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"{label} is not a valid notebook: its JSON is broken at line {exc.lineno}, "
                             f"column {exc.colno} ({exc.msg}). Was it saved completely?") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise NotebookError(f"{label} is not a usable notebook ({type(exc).__name__}: {str(exc)[:100]})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise NotebookError(f"{label} is not a Jupyter notebook (no list of cells)")
     if nb.get("nbformat") != 4:
-        raise NotebookError(f"{label} has nbformat {nb.get('nbformat')!r}; version 4 is needed")
+        raise NotebookError(f"{label} has nbformat {str(nb.get('nbformat'))[:20]!r}; version 4 is needed")
+    if not isinstance(nb.get("metadata", {}), dict):
+        raise NotebookError(f"{label}: the notebook's metadata must be a JSON object, "
+                            f"got {type(nb.get('metadata')).__name__}")
     for i, cell in enumerate(nb["cells"]):
-        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
-            raise NotebookError(f"{label}: cell {i} is not a notebook cell")
+        _check_cell(cell, f"{label}: cell {i}")
     return nb
+
+
+def _check_cell(cell, where: str) -> None:
+    if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+        raise NotebookError(f"{where} is not a notebook cell")
+    src = cell.get("source", "")
+    if not (isinstance(src, str) or (isinstance(src, list) and all(isinstance(x, str) for x in src))):
+        raise NotebookError(f"{where}: source must be text or a list of lines, got {type(src).__name__}")
+    meta = cell.get("metadata", {})
+    if not isinstance(meta, dict):
+        raise NotebookError(f"{where}: metadata must be a JSON object, got {type(meta).__name__}")
+    nbg = meta.get("nbgrader", {})
+    if not isinstance(nbg, dict):
+        raise NotebookError(f"{where}: nbgrader metadata must be a JSON object, got {type(nbg).__name__}")
+    gid = nbg.get("grade_id")
+    if gid is not None and not (isinstance(gid, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,100}", gid)):
+        raise NotebookError(f"{where}: grade_id must be letters, digits, _ and -, got {str(gid)[:40]!r}")
 
 
 def cell_source(cell: dict) -> str:
@@ -76,7 +148,8 @@ def grading_skipped(cell: dict) -> bool:
 
 
 def exercise_id(nb: dict) -> str | None:
-    course = nb.get("metadata", {}).get("course", {})
+    meta = nb.get("metadata", {})
+    course = meta.get("course", {}) if isinstance(meta, dict) else {}
     ex = course.get("exercise") if isinstance(course, dict) else None
     return ex if isinstance(ex, str) else None
 
@@ -129,20 +202,11 @@ class Exercise:
     path: Path
     cells: list[dict]
     test_cells: list[TestCell]
+    forbidden: tuple[str, ...] = ()  # course modules the kernel may not use (FORMAT.md, section 2)
 
     @property
     def max_points(self) -> float:
         return sum(t.points for t in self.test_cells)
-
-    @property
-    def grade_ids(self) -> set[str]:
-        return {nbgrader_meta(c).get("grade_id") for c in self.cells if nbgrader_meta(c).get("grade_id")}
-
-    def cell_by_id(self, grade_id: str) -> dict | None:
-        for c in self.cells:
-            if nbgrader_meta(c).get("grade_id") == grade_id:
-                return c
-        return None
 
     @classmethod
     def from_notebook(cls, path) -> "Exercise":
@@ -152,6 +216,11 @@ class Exercise:
         if not ex:
             raise NotebookError(f"{path}: the notebook metadata lacks course.exercise (see FORMAT.md)")
         title = str(nb["metadata"]["course"].get("title", ex))
+        forbidden = nb["metadata"]["course"].get("forbidden", [])
+        if not (isinstance(forbidden, list) and all(isinstance(m, str) and m.startswith("course.")
+                                                    and not m.startswith("course.grade") for m in forbidden)):
+            raise NotebookError(f"{path}: metadata course.forbidden must be a list of course.<module> names "
+                                f"(not course.grade), got {forbidden!r}")
         tests = []
         seen = set()
         for cell in nb["cells"]:
@@ -170,7 +239,7 @@ class Exercise:
                 tests.append(_collect_cases(gid, points, cell_source(cell), path))
         if not tests:
             raise NotebookError(f"{path}: no test cells (nbgrader grade: true) found")
-        return cls(ex, title, path, nb["cells"], tests)
+        return cls(ex, title, path, nb["cells"], tests, tuple(forbidden))
 
 
 def _collect_cases(gid: str, points: float, source: str, path: Path) -> TestCell:
@@ -186,7 +255,7 @@ def _collect_cases(gid: str, points: float, source: str, path: Path) -> TestCell
     for part, is_hidden in ((public, False), (hidden, True)):
         def sink(fn, cases, _hidden=is_hidden):
             test.cases.extend((c.fn or fn, c, _hidden) for c in cases)
-        code = compile(_strip_magics(part), f"<{path.name}: {gid}>", "exec")
+        code = compile(strip_magics(part), f"<{path.name}: {gid}>", "exec")
         with recording(sink):
             try:
                 exec(code, ns)
@@ -203,7 +272,7 @@ def _collect_cases(gid: str, points: float, source: str, path: Path) -> TestCell
 _MAGIC = re.compile(r"^(\s*)[%!]")
 
 
-def _strip_magics(source: str) -> str:
+def strip_magics(source: str) -> str:
     """Plain Python from a cell: IPython line magics and shell escapes become ``pass``."""
     lines = source.splitlines()
     if lines and lines[0].lstrip().startswith("%%"):
@@ -219,13 +288,40 @@ def _strip_magics(source: str) -> str:
     return "\n".join(out) + "\n"
 
 
-strip_magics = _strip_magics
+def build_program(nb: dict, exercise: Exercise) -> list[tuple[str, str]]:
+    """[(label, source)]: the cells to run, in notebook order (see FORMAT.md, section 6)."""
+    instr = [c for c in exercise.cells if c["cell_type"] == "code"]
+    order = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(instr) if nbgrader_meta(c).get("grade_id")}
+    emitted: set[int] = set()
+    program: list[tuple[str, str]] = []
 
+    def instructor_cell(i):
+        cell = instr[i]
+        meta = nbgrader_meta(cell)
+        emitted.add(i)
+        if meta.get("solution") or meta.get("grade") or grading_skipped(cell):
+            return
+        program.append((f"cell {meta.get('grade_id', i)}", cell_source(cell)))
 
-def load_exercises(solutions_dir) -> dict[str, Exercise]:
-    """Every exercise in ``solutions_dir``, by id (notebooks without course metadata are skipped)."""
-    out = {}
-    for path in sorted(Path(solutions_dir).glob("*.ipynb")):
-        ex = Exercise.from_notebook(path)
-        out[ex.id] = ex
-    return out
+    def restore_before(i):
+        for j in range(i):
+            if j not in emitted and not nbgrader_meta(instr[j]).get("solution"):
+                instructor_cell(j)
+
+    for k, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid in order:
+            i = order[gid]
+            restore_before(i)
+            meta = nbgrader_meta(instr[i])
+            if meta.get("solution"):
+                program.append((f"cell {gid}", cell_source(cell)))
+                emitted.add(i)
+            elif i not in emitted:
+                instructor_cell(i)
+        else:
+            program.append((f"cell {k}", cell_source(cell)))
+    restore_before(len(instr))
+    return [(label, strip_magics(src)) for label, src in program]
