@@ -17,7 +17,8 @@ from course.grade.calls import Outcome, call, judge
 from course.grade.cases import NotNumbers, compare, decode, encode, to_plain, validate_plain
 from course.grade.feedback import recording
 from course.grade.generate import stub_source, student_version
-from course.grade.grader import ExerciseIndex, build_program, default_solutions_dir
+from course.grade.grader import ExerciseIndex, default_solutions_dir
+from course.grade.notebook import build_program
 from course.grade.notebook import NotebookError, parse_notebook, split_hidden, strip_magics
 from tests.grading_cases import build as B
 

@@ -15,5 +15,7 @@ The format of the notebooks is described in course/grade/FORMAT.md.
 
 from course.grade.cases import Case, Ref
 from course.grade.feedback import check
+from course.grade.forbidden import forbid
+from course.grade.thresholds import at_least, at_most, within
 
-__all__ = ["Case", "Ref", "check"]
+__all__ = ["Case", "Ref", "check", "forbid", "at_most", "at_least", "within"]

@@ -24,6 +24,7 @@ from typing import Callable
 
 from course.grade.calls import call, expected_value_plain, judge, missing_ref_message
 from course.grade.cases import Case, fresh_inputs
+from course.grade.forbidden import forbidden, message, watching
 
 __all__ = ["check", "recording", "CheckReport", "StoredObjects", "SESSION"]
 
@@ -161,8 +162,11 @@ def check(fn, cases, namespace: dict | None = None, quiet: bool = False,
             results.append((case, False, f"the test itself failed ({type(exc).__name__}: {exc})"))
             continue
         args, kwargs = fresh_inputs(case.args, case.kwargs, refs)
-        outcome = call(ns, refs, target, args, kwargs, case.store)
+        with watching() as used:
+            outcome = call(ns, refs, target, args, kwargs, case.store)
         ok, msg = judge(case, outcome, exp)
+        if used:  # the grader's sandbox has no such module: say so now, not after submitting
+            ok, msg = False, message(used[0], forbidden()[1])
         if case.store:
             if ok:
                 failed_refs.discard(case.store)

@@ -3,43 +3,38 @@
 An exercise that asks for the forward pass is not answered by calling ``course.MLP``. The
 solution notebook lists what it forbids in its metadata (``"course": {"forbidden":
 ["course.mlp", "course.activations"]}``) and its locked set-up cell calls :func:`forbid`
-with the same names, so that the student meets the rule while working: importing such a
-module then raises ``ImportError`` with :func:`message`.
+with the same names.
 
-When grading, the rule is enforced, not just announced: the copy of ``course`` mounted in
-the sandbox holds, in place of each forbidden module, a stub (:func:`stub_source`) that
-raises the same ``ImportError``; the real code is not there to be found.
+* When grading, the rule is enforced: the copy of ``course`` mounted in the sandbox holds,
+  in place of each forbidden module, a stub (:func:`stub_source`) that raises
+  ``ImportError`` with :func:`message`; the real code is not there to be found.
+* In the notebook, the test cells themselves use the library to compute expected values,
+  so nothing is blocked there; instead :func:`course.grade.check` watches each call of the
+  student's function (:func:`watching`) and fails a case whose call ran code of a
+  forbidden module, with the same message, so the student learns it before submitting.
 """
 
 from __future__ import annotations
 
-import importlib.abc
+import contextlib
+import importlib.util
+import os
 import sys
 
-__all__ = ["forbid", "message", "stub_source", "module_file"]
+__all__ = ["forbid", "forbidden", "message", "stub_source", "module_file", "watching"]
+
+_RULE: dict = {"modules": (), "exercise": ""}
 
 
 def message(module: str, exercise: str = "") -> str:
-    """What a student reads when the code imports a forbidden module."""
+    """What a student reads when the code uses a forbidden module."""
     which = f"exercise {exercise}" if exercise else "this exercise"
     return (f"{module} is not available in {which}: the exercise asks you to write this part yourself "
             f"(with NumPy), so the library's version cannot be used")
 
 
-class _Blocker(importlib.abc.MetaPathFinder):
-    """An import hook that refuses the forbidden modules with :func:`message`."""
-
-    def __init__(self, modules: set[str], exercise: str):
-        self.modules, self.exercise = modules, exercise
-
-    def find_spec(self, name, path=None, target=None):
-        if name in self.modules or any(name.startswith(m + ".") for m in self.modules):
-            raise ImportError(message(name, self.exercise), name=name)
-        return None
-
-
 def forbid(*modules: str, exercise: str = "") -> None:
-    """Make ``import`` of each of ``modules`` fail in this kernel with a clear message.
+    """Declare the ``course`` modules this notebook's answers may not use.
 
     Args:
         modules: dotted names inside the course package, e.g. ``"course.mlp"``.
@@ -48,16 +43,55 @@ def forbid(*modules: str, exercise: str = "") -> None:
     for m in modules:
         if not isinstance(m, str) or not m.startswith("course.") or m.startswith("course.grade"):
             raise ValueError(f"forbid: modules must be course.<module> names (not course.grade), got {m!r}")
-    blocked = set(modules)
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Blocker)]
-    sys.meta_path.insert(0, _Blocker(blocked, exercise))
-    package = sys.modules.get("course")
-    for name in list(sys.modules):
-        if name in blocked or any(name.startswith(m + ".") for m in blocked):
-            del sys.modules[name]
-            short = name.split(".")[1] if name.count(".") == 1 else None
-            if package is not None and short and short in vars(package):
-                delattr(package, short)
+    _RULE["modules"], _RULE["exercise"] = tuple(modules), exercise
+
+
+def forbidden() -> tuple[tuple[str, ...], str]:
+    """(modules, exercise) as declared by :func:`forbid` in this kernel."""
+    return _RULE["modules"], _RULE["exercise"]
+
+
+def _locations(modules) -> dict[str, str]:
+    """file or package directory -> module name, for the modules that can be found."""
+    out = {}
+    for m in modules:
+        try:
+            spec = importlib.util.find_spec(m)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not spec.origin:
+            continue
+        origin = os.path.realpath(spec.origin)
+        out[os.path.dirname(origin) + os.sep if spec.submodule_search_locations else origin] = m
+    return out
+
+
+@contextlib.contextmanager
+def watching():
+    """Record in the yielded list each forbidden module whose code runs inside the block."""
+    used: list[str] = []
+    places = _locations(_RULE["modules"])
+    if not places:
+        yield used
+        return
+    seen: dict[str, str | None] = {}
+
+    def profile(frame, event, arg):
+        if event != "call":
+            return
+        filename = frame.f_code.co_filename
+        if filename not in seen:
+            real = os.path.realpath(filename)
+            seen[filename] = next((m for p, m in places.items() if real == p or real.startswith(p)), None)
+        if seen[filename] and seen[filename] not in used:
+            used.append(seen[filename])
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield used
+    finally:
+        sys.setprofile(previous)
 
 
 def module_file(module: str) -> str:

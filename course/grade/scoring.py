@@ -34,6 +34,8 @@ class CaseResult:
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     grade_id: str
     max_points: float
     points: float = 0.0
