@@ -138,3 +138,29 @@ def test_check_in_a_real_kernel_keeps_stored_objects_and_names_the_raising_metho
     assert "  set up   a scaler with k = 3" in exercise and "passed" not in texts["exercises"].replace(" 0 of", "")
     assert ("           not implemented yet: Scaler.apply still raises NotImplementedError "
             "(replace it with your code)") in exercise
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [11, 22, 33])
+def test_solutions_earn_full_marks_whatever_hidden_inputs_a_run_draws(seed):
+    """Hidden inputs are drawn afresh per grading run (hidden_rng): the reference solutions must
+    pass every draw, not just the notebook's own seeds."""
+    results = grade_many(SOLUTIONS, Options(timeout=120, total_timeout=600, jobs=2, hidden_seed=seed))
+    for r in results:
+        failed = [(c.function, c.name, c.message) for t in r.tests for c in t.cases if not c.passed]
+        assert r.points == r.max_points > 0, (r.submission, seed, failed[:3])
+
+
+def test_hidden_inputs_change_from_run_to_run_and_public_ones_do_not():
+    from course.grade.notebook import Exercise
+
+    path = ROOT / "solutions" / "ex01_forward_pass.ipynb"
+    runs = [Exercise.from_notebook(path, run_seed) for run_seed in (None, None, 1, 2)]
+
+    def inputs(ex, hidden):
+        return [json.dumps(case.args, default=lambda a: a.tolist()) for t in ex.test_cells
+                for _, case, h in t.cases if h == hidden]
+
+    assert inputs(runs[0], True) == inputs(runs[1], True)  # the notebook's own seeds: reproducible
+    assert inputs(runs[2], True) != inputs(runs[0], True) != inputs(runs[3], True)
+    assert inputs(runs[0], False) == inputs(runs[2], False) == inputs(runs[3], False)

@@ -13,9 +13,9 @@ For instructors::
 The format of the notebooks is described in course/grade/FORMAT.md.
 """
 
-from course.grade.cases import Case, Ref
+from course.grade.cases import Case, Ref, hidden_rng
 from course.grade.feedback import check
 from course.grade.forbidden import forbid
 from course.grade.thresholds import at_least, at_most, within
 
-__all__ = ["Case", "Ref", "check", "forbid", "at_most", "at_least", "within"]
+__all__ = ["Case", "Ref", "check", "forbid", "hidden_rng", "at_most", "at_least", "within"]

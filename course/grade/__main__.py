@@ -40,6 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--sandbox", choices=["bwrap", "off"], default="bwrap",
                    help="bwrap (default): isolate each kernel with bubblewrap, refuse to grade where it cannot "
                         "run; off: no isolation, only for notebooks you trust")
+    p.add_argument("--hidden-seed", type=int, default=None,
+                   help="the seed of the hidden tests' random inputs (default: a fresh secret one per run; the JSON "
+                        "report records it, so a run can be repeated)")
     p.add_argument("--quiet", action="store_true", help="no line per submission")
     args = p.parse_args(argv)
     if args.timeout <= 0 or args.jobs < 1 or args.memory_mb < 0 or args.processes < 4 or args.scratch_mb < 1:
@@ -70,7 +73,7 @@ def main(argv=None) -> int:
     limits = Limits(memory_mb=args.memory_mb, processes=args.processes, scratch_mb=args.scratch_mb,
                     cpu_s=int(budget) + 10)
     options = Options(timeout=args.timeout, total_timeout=args.total_timeout, jobs=args.jobs, exercise=args.exercise,
-                      sandbox=args.sandbox, limits=limits)
+                      sandbox=args.sandbox, limits=limits, hidden_seed=args.hidden_seed)
     subs = expand(args.submissions)
     if not subs:
         print("error: no .ipynb submissions found", file=sys.stderr)

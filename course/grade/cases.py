@@ -13,6 +13,8 @@ anything else before the grader looks at it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["Case", "Ref", "encode", "decode", "fresh_inputs", "to_plain", "validate_plain", "compare",
-           "as_numbers", "first_nonfinite", "NotNumbers", "MissingRef"]
+           "as_numbers", "first_nonfinite", "NotNumbers", "MissingRef", "hidden_rng", "hidden_inputs_from"]
 
 
 class NotNumbers(TypeError):
@@ -122,6 +124,31 @@ class Case:
         if callable(self.expect):
             return self.expected_for(*fresh_inputs(self.args, self.kwargs))
         return self.expect
+
+
+_RUN_SEED: contextvars.ContextVar[int | None] = contextvars.ContextVar("hidden_run_seed", default=None)
+
+
+def hidden_rng(seed: int) -> np.random.Generator:
+    """The random generator for a hidden test's inputs: ``rng = hidden_rng(1001)``.
+
+    In the notebook it is ``np.random.default_rng(seed)``, so the instructor's notebook
+    runs the same every time. When the grader reads the hidden tests, it is drawn afresh
+    for each grading run from a secret run seed (``--hidden-seed`` repeats a run), so the
+    hidden inputs cannot be copied out of one run's feedback and memorised for the next.
+    """
+    run = _RUN_SEED.get()
+    return np.random.default_rng(seed if run is None else [run, seed])
+
+
+@contextlib.contextmanager
+def hidden_inputs_from(run_seed: int | None):
+    """While active, :func:`hidden_rng` draws from ``run_seed`` (None: the notebook's own seeds)."""
+    token = _RUN_SEED.set(run_seed)
+    try:
+        yield
+    finally:
+        _RUN_SEED.reset(token)
 
 
 def _collect_refs(obj, found):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import queue
+import secrets
 import shutil
 import sys
 import tempfile
@@ -67,6 +68,7 @@ class Options:
     threads: int = 1  # OMP/MKL threads per kernel
     limits: Limits = Limits()
     retry_timeouts: bool = True
+    hidden_seed: int | None = None  # None: a fresh secret seed per run (stored back here for the report)
 
     @property
     def budget(self) -> float:
@@ -77,8 +79,9 @@ class Options:
 class ExerciseIndex:
     """The exercises in a solutions directory, read lazily (test cells run on first use)."""
 
-    def __init__(self, solutions_dir):
+    def __init__(self, solutions_dir, hidden_seed: int | None = None):
         self.dir = Path(solutions_dir)
+        self.hidden_seed = hidden_seed
         if not self.dir.is_dir():
             raise NotebookError(f"the solutions directory {self.dir} does not exist; pass --solutions DIR")
         self.paths: dict[str, Path] = {}
@@ -96,7 +99,7 @@ class ExerciseIndex:
     def get(self, ex: str) -> Exercise:
         with self._lock:
             if ex not in self._loaded:
-                exercise = Exercise.from_notebook(self.paths[ex])
+                exercise = Exercise.from_notebook(self.paths[ex], self.hidden_seed)
                 self._loaded[ex] = exercise
                 self._expected[ex] = [[_expected_or_error(case) for _, case, _ in t.cases]
                                       for t in exercise.test_cells]
@@ -270,7 +273,9 @@ def grade_many(paths, options: Options, solutions_dir=None, progress=None) -> li
     """
     if options.sandbox != "off":
         sandboxing.check_available()
-    index = ExerciseIndex(solutions_dir or default_solutions_dir())
+    if options.hidden_seed is None:
+        options.hidden_seed = secrets.randbits(32)
+    index = ExerciseIndex(solutions_dir or default_solutions_dir(), options.hidden_seed)
     originals = {}
     for p in paths:  # read every original before any student code runs
         try:

@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.grade.cases import Case
+from course.grade.cases import Case, hidden_inputs_from
 
 __all__ = ["NotebookError", "read_notebook", "read_limited", "parse_notebook", "cell_source", "nbgrader_meta",
            "split_hidden", "strip_magics", "build_program", "Exercise", "TestCell", "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN",
@@ -209,7 +209,9 @@ class Exercise:
         return sum(t.points for t in self.test_cells)
 
     @classmethod
-    def from_notebook(cls, path) -> "Exercise":
+    def from_notebook(cls, path, run_seed: int | None = None) -> "Exercise":
+        """Read a solution notebook and collect its cases (hidden inputs drawn from ``run_seed``,
+        see :func:`course.grade.cases.hidden_rng`)."""
         path = Path(path)
         nb = read_notebook(path)
         ex = exercise_id(nb)
@@ -236,13 +238,13 @@ class Exercise:
                 points = float(meta.get("points", 0))
                 if not math.isfinite(points) or points < 0:
                     raise NotebookError(f"{path}: test cell {gid!r} has points {meta.get('points')!r}")
-                tests.append(_collect_cases(gid, points, cell_source(cell), path))
+                tests.append(_collect_cases(gid, points, cell_source(cell), path, run_seed))
         if not tests:
             raise NotebookError(f"{path}: no test cells (nbgrader grade: true) found")
         return cls(ex, title, path, nb["cells"], tests, tuple(forbidden))
 
 
-def _collect_cases(gid: str, points: float, source: str, path: Path) -> TestCell:
+def _collect_cases(gid: str, points: float, source: str, path: Path, run_seed: int | None = None) -> TestCell:
     """Run a test cell's code in a fresh namespace, recording every ``check`` call."""
     import numpy as np
 
@@ -256,7 +258,7 @@ def _collect_cases(gid: str, points: float, source: str, path: Path) -> TestCell
         def sink(fn, cases, _hidden=is_hidden):
             test.cases.extend((c.fn or fn, c, _hidden) for c in cases)
         code = compile(strip_magics(part), f"<{path.name}: {gid}>", "exec")
-        with recording(sink):
+        with recording(sink), hidden_inputs_from(run_seed if is_hidden else None):
             try:
                 exec(code, ns)
             except Exception as exc:
