@@ -41,3 +41,22 @@ def torch_mlp_grads(net, X, y):
         loss = torch.nn.functional.cross_entropy(a, target)
     loss.backward()
     return (a.detach().numpy(), float(loss.detach()), [W.grad.numpy() for W in Ws], [b.grad.numpy() for b in bs])
+
+
+def grading_sandbox() -> str:
+    """The grader's ``sandbox`` option for tests: "bwrap" where bubblewrap runs here, else "off".
+
+    A machine without bubblewrap still runs the grading tests (without isolation); with
+    REQUIRE_SANDBOX=1 (as in CI) a missing sandbox is an error instead.
+    """
+    import os
+
+    from course.grade.sandbox import SandboxUnavailable, check_available
+
+    try:
+        check_available()
+    except SandboxUnavailable:
+        if os.environ.get("REQUIRE_SANDBOX"):
+            raise
+        return "off"
+    return "bwrap"

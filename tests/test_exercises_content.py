@@ -15,7 +15,9 @@ import pytest
 
 from course.grade.grader import Options, grade_many
 from course.grade.notebook import cell_source, nbgrader_meta
+from tests.helpers import grading_sandbox
 
+SANDBOX = grading_sandbox()
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
@@ -34,7 +36,7 @@ def _variant(name: str, grade_id: str, old: str, new: str, path: Path) -> Path:
 
 
 def _grade(paths):
-    results = grade_many(paths, Options(timeout=120, total_timeout=600, jobs=2))
+    results = grade_many(paths, Options(sandbox=SANDBOX, timeout=120, total_timeout=600, jobs=2))
     for r in results:
         assert r.status == "graded", (r.submission, r.error)
     return [({t.grade_id: t.points for t in r.tests}, {c.name: c for t in r.tests for c in t.cases}, r)

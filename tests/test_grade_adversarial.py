@@ -22,7 +22,9 @@ import pytest
 from course.grade.grader import Options, grade_many
 from course.grade.sandbox import Limits, SandboxUnavailable, check_available
 from tests.grading_cases import build as B
+from tests.helpers import grading_sandbox
 
+SANDBOX = grading_sandbox()
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 TIMEOUT = 3.0
@@ -79,7 +81,7 @@ def batch(tmp_path_factory):
     d = tmp_path_factory.mktemp("batch")
     subs = _submissions(d)
     digests = {name: _digest(p) for name, p in subs.items()}
-    results = grade_many(list(subs.values()), Options(timeout=TIMEOUT, jobs=2, limits=Limits(memory_mb=1536)))
+    results = grade_many(list(subs.values()), Options(sandbox=SANDBOX, timeout=TIMEOUT, jobs=2, limits=Limits(memory_mb=1536)))
     by_name = {Path(r.submission).stem: r for r in results}
     return subs, by_name, digests
 
@@ -226,7 +228,7 @@ def test_torch_tensors_are_converted_to_numbers(tmp_path):
     torch_sigma = torch_sigma.replace("np.maximum(z, 0)", "torch.clamp(z, min=0)").replace("np.exp", "torch.exp")
     torch_sigma = torch_sigma.replace("np.tanh", "torch.tanh")
     sub = B.write(B.with_answers({"sigma": torch_sigma}), tmp_path / "torch.ipynb")
-    (res,) = grade_many([sub], Options(timeout=120))  # importing torch takes seconds on a busy 2-core machine
+    (res,) = grade_many([sub], Options(sandbox=SANDBOX, timeout=120))  # importing torch takes seconds on a busy 2-core machine
     assert res.points == 10, [c.message for t in res.tests for c in t.cases if not c.passed][:3]
 
 
@@ -343,7 +345,7 @@ def test_cli_writes_csv_json_and_feedback_and_reports_bad_files(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "course.grade", str(sol), str(stub), str(tmp_path / "carol.ipynb"),
                            "--csv", str(out / "grades.csv"), "--json", str(out / "report.json"),
-                           "--timeout", "30", "--jobs", "2"], capture_output=True, text=True, cwd=ROOT,
+                           "--timeout", "30", "--jobs", "2", "--sandbox", SANDBOX], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 2, proc.stderr  # graded, but one file could not be
     rows = (out / "grades.csv").read_text().splitlines()
@@ -366,7 +368,7 @@ def test_wrong_exercise_with_exercise_option_scores_zero(tmp_path):
     if not other:
         pytest.skip("no second exercise yet")
     sub = B.write(B.load(other[0]), tmp_path / "wrong_exercise.ipynb")
-    (res,) = grade_many([sub], Options(exercise="ex01"))
+    (res,) = grade_many([sub], Options(sandbox=SANDBOX, exercise="ex01"))
     assert res.status == "error" and res.points == 0 and res.max_points == 10
     assert "not ex01" in res.error and "wrong file" in res.error
 
@@ -379,7 +381,7 @@ def scaler(tmp_path_factory):
     solutions, sol, ex = B.scaler_exercise(d / "course")
     sol_sub = shutil.copy(sol, d / "solution.ipynb")
     stub_sub = shutil.copy(ex, d / "stub.ipynb")
-    results = grade_many([sol_sub, stub_sub], Options(timeout=30, jobs=2), solutions_dir=solutions)
+    results = grade_many([sol_sub, stub_sub], Options(sandbox=SANDBOX, timeout=30, jobs=2), solutions_dir=solutions)
     return {Path(r.submission).stem: r for r in results}
 
 
@@ -425,7 +427,7 @@ def test_ref_to_an_object_no_case_stored_is_a_failed_case_not_a_crash(tmp_path):
         if B.gid(cell) == "test_scaler":
             cell["source"] = cell["source"].replace('Ref("s_neg")', 'Ref("typo")')
     B.write(nb, sol)
-    (res,) = grade_many([shutil.copy(sol, tmp_path / "solution.ipynb")], Options(timeout=30),
+    (res,) = grade_many([shutil.copy(sol, tmp_path / "solution.ipynb")], Options(sandbox=SANDBOX, timeout=30),
                         solutions_dir=solutions)
     (case,) = [c for c in res.tests[0].cases if "k = -2" in c.name and not c.setup]
     assert not case.passed and case.message == "not run: it needs 'typo', which no earlier test has stored"

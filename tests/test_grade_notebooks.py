@@ -15,7 +15,9 @@ from course.grade.generate import generate, stub_source
 from course.grade.grader import Options, grade_many
 from course.grade.notebook import (BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, cell_source,
                                    exercise_id, nbgrader_meta, read_notebook)
+from tests.helpers import grading_sandbox
 
+SANDBOX = grading_sandbox()
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 NAMES = [p.name for p in SOLUTIONS]
@@ -37,6 +39,7 @@ def _regions(source: str, begin: str, end: str) -> list[list[str]]:
 def test_there_are_solutions():
     assert {"ex01_forward_pass.ipynb", "ex02_network_derivatives.ipynb", "ex06_perceptron.ipynb",
             "ex07_regularization.ipynb"} <= set(NAMES)
+from tests.helpers import grading_sandbox
 
 
 def test_exercises_are_up_to_date():
@@ -84,7 +87,7 @@ def test_exercise_holds_no_solution_or_hidden_test_text(name):
 @pytest.mark.slow
 def test_every_solution_earns_full_marks_and_every_exercise_zero():
     subs = SOLUTIONS + [ROOT / "exercises" / n for n in NAMES]
-    results = grade_many(subs, Options(timeout=120, total_timeout=600, jobs=2))
+    results = grade_many(subs, Options(sandbox=SANDBOX, timeout=120, total_timeout=600, jobs=2))
     for r in results:
         assert r.status == "graded", (r.submission, r.error)
         failed = [(c.function, c.name, c.message) for t in r.tests for c in t.cases if not c.passed]
@@ -145,7 +148,8 @@ def test_check_in_a_real_kernel_keeps_stored_objects_and_names_the_raising_metho
 def test_solutions_earn_full_marks_whatever_hidden_inputs_a_run_draws(seed):
     """Hidden inputs are drawn afresh per grading run (hidden_rng): the reference solutions must
     pass every draw, not just the notebook's own seeds."""
-    results = grade_many(SOLUTIONS, Options(timeout=120, total_timeout=600, jobs=2, hidden_seed=seed))
+    results = grade_many(SOLUTIONS, Options(sandbox=SANDBOX, timeout=120, total_timeout=600, jobs=2,
+                                            hidden_seed=seed))
     for r in results:
         failed = [(c.function, c.name, c.message) for t in r.tests for c in t.cases if not c.passed]
         assert r.points == r.max_points > 0, (r.submission, seed, failed[:3])
