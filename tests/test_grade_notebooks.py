@@ -168,3 +168,24 @@ def test_hidden_inputs_change_from_run_to_run_and_public_ones_do_not():
     assert inputs(runs[0], True) == inputs(runs[1], True)  # the notebook's own seeds: reproducible
     assert inputs(runs[2], True) != inputs(runs[0], True) != inputs(runs[3], True)
     assert inputs(runs[0], False) == inputs(runs[2], False) == inputs(runs[3], False)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
+def test_forbidden_modules_are_declared_alike_in_metadata_and_set_up_cell(path):
+    """metadata.course.forbidden (what the grader enforces) and the set-up cell's forbid(...)
+    (what check() in the notebook watches) name the same modules."""
+    import ast
+
+    nb = read_notebook(path)
+    meta = nb["metadata"]["course"].get("forbidden", [])
+    calls = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and not nbgrader_meta(cell).get("grade"):
+            for node in ast.walk(ast.parse(cell_source(cell))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "forbid":
+                    calls.append(([a.value for a in node.args],
+                                  {k.arg: k.value.value for k in node.keywords}))
+    if not meta:
+        assert not calls
+        return
+    assert calls == [(meta, {"exercise": exercise_id(nb)})]
