@@ -35,26 +35,24 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}" if math.isfinite(x) else str(x)
 
 
-def at_most(limit: float, measure: Measure | None = None, what: str = "the value") -> Callable:
-    """A test that passes when ``measure(got) <= limit`` (NaN and infinity fail)."""
+def _threshold(passes: Callable[[float], bool], bound: str, measure: Measure | None, what: str) -> Callable:
     def test(got):
         try:
             value = _value(measure, got)
         except ValueError as exc:
             return str(exc)
-        return None if value <= limit else f"{what} is {_fmt(value)}, at most {limit:g} allowed"
+        return None if math.isfinite(value) and passes(value) else f"{what} is {_fmt(value)}, {bound}"
     return test
+
+
+def at_most(limit: float, measure: Measure | None = None, what: str = "the value") -> Callable:
+    """A test that passes when ``measure(got) <= limit`` (NaN and infinity fail)."""
+    return _threshold(lambda value: value <= limit, f"at most {limit:g} allowed", measure, what)
 
 
 def at_least(limit: float, measure: Measure | None = None, what: str = "the value") -> Callable:
     """A test that passes when ``measure(got) >= limit`` (NaN and infinity fail)."""
-    def test(got):
-        try:
-            value = _value(measure, got)
-        except ValueError as exc:
-            return str(exc)
-        return None if value >= limit and math.isfinite(value) else f"{what} is {_fmt(value)}, at least {limit:g} needed"
-    return test
+    return _threshold(lambda value: value >= limit, f"at least {limit:g} needed", measure, what)
 
 
 def within(reference, tol: float, what: str = "the answer") -> Callable:
