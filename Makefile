@@ -50,7 +50,7 @@ $(STAMP): pyproject.toml $(LOCK) tools/install_torch.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(PIP_VERSION)"
 	$(BIN)/python tools/install_torch.py --lock $(LOCK) --variant $(TORCH_VARIANT)
-	$(PIP) install --quiet -c $(LOCK) -e ".[test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -c $(LOCK) -e ".[test]"
 	touch $(STAMP)
 
 setup: $(STAMP)

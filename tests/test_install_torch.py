@@ -89,7 +89,7 @@ def test_every_install_goes_through_the_lock_and_every_target_through_that_insta
     mk = (ROOT / "Makefile").read_text()
     setup = _recipe(mk, "$(STAMP)")
     assert "tools/install_torch.py --lock $(LOCK)" in setup
-    assert '$(PIP) install --quiet -c $(LOCK) -e ".[test]"' in setup
+    assert "$(PIP) install --quiet -c $(LOCK) -e \".[test]\"" in setup
     pip_lines = [line for line in setup.splitlines() if "pip install" in line]
     assert all("-c $(LOCK)" in line or "PIP_VERSION" in line for line in pip_lines), pip_lines
     assert re.search(r"^\$\(STAMP\): .*\$\(LOCK\)", mk, flags=re.M), "a changed lock must reinstall"
