@@ -10,6 +10,7 @@
 #                          default), cpu, cuda or default; see tools/install_torch.py
 #   LAB_ARGS="--no-browser --port 8899"   extra arguments for jupyter lab (--allow-root is added when run as root)
 #   JOBS=2                 parallel pytest workers
+#   TORCH_LATEST=X         make test-latest only: try torch X instead of the locked version
 #
 # Every install uses the lock, requirements.lock (exact versions of every package, made by `make lock`), so a
 # fresh clone gets what CI tested. Maintainers: `make lock` refreshes it, `make test-latest` runs the suite
