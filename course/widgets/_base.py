@@ -64,11 +64,18 @@ CONTROLS_WIDTH = "300px"
 PNG_COMPRESS_LEVEL = 1
 #: CSS class of every app's outer box (the figure's scaling rules below apply inside it)
 APP_CLASS = "course-app"
-#: CSS that lets an ipympl figure shrink to its box (its canvas elements have fixed pixel sizes)
-_IPYMPL_CSS = (f"<style>.{APP_CLASS} .jupyter-matplotlib, .{APP_CLASS} .jupyter-matplotlib-figure, "
-               f".{APP_CLASS} .jupyter-matplotlib-canvas-div {{max-width: 100% !important; height: auto !important;}} "
-               f".{APP_CLASS} .jupyter-matplotlib-canvas-div canvas {{max-width: 100% !important; "
-               f"height: auto !important;}}</style>")
+#: CSS that lets an ipympl figure shrink to its box. ipympl gives its canvas elements fixed pixel
+#: sizes and stacks them absolutely; here the drawing canvas flows (and scales down, keeping its
+#: aspect ratio) and the event canvas covers it. (Mouse positions are then in page pixels: a click on a
+#: scaled-down figure lands proportionally off; no course app needs figure clicks under ipympl.)
+_IPYMPL_CSS = f"""<style>
+.{APP_CLASS} .jupyter-matplotlib, .{APP_CLASS} .jupyter-matplotlib-figure,
+.{APP_CLASS} .jupyter-matplotlib-canvas-container {{max-width: 100%; min-width: 0;}}
+.{APP_CLASS} .jupyter-matplotlib-canvas-div {{width: auto !important; height: auto !important; max-width: 100%;}}
+.{APP_CLASS} .jupyter-matplotlib-canvas-div canvas:first-child {{position: relative !important;
+    max-width: 100%; height: auto !important;}}
+.{APP_CLASS} .jupyter-matplotlib-canvas-div canvas + canvas {{width: 100% !important; height: 100% !important;}}
+</style>"""
 
 
 def _ipympl_active() -> bool:
@@ -182,6 +189,8 @@ class App:
     explanation: str = ""
     figsize: tuple[float, float] = (8.0, 4.0)
     dpi: int = 80
+    #: the controls column's width (CSS)
+    controls_width: str = CONTROLS_WIDTH
     #: set True (e.g. in tests) to re-raise callback errors after showing them
     raise_errors: bool = False
 
@@ -215,7 +224,7 @@ class App:
             self.fig.set_facecolor((r, g, b, 254 / 255))
             self._view = self.fig.canvas
         else:
-            self._view = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto",
+            self._view = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto", margin="0",
                                                                object_fit="contain"))
         for name, control in self.controls.items():
             if hasattr(control, "value") and not isinstance(control, (W.Button, W.Output)):
@@ -250,7 +259,7 @@ class App:
         W = self._W
         for child in children:
             fit_control(child)
-        width = width or CONTROLS_WIDTH
+        width = width or self.controls_width
         return W.VBox(children, layout=W.Layout(width=width, min_width=width, flex="0 0 auto"))
 
     def figure_box(self):

@@ -256,23 +256,22 @@ class RegularizationApp(App):
     def _make_controls(self):
         W = self._W
         c = RegConfig()
-        style = {"description_width": "105px"}
         return {
             "penalty": W.ToggleButtons(options=list(PENALTIES), value=c.penalty, description="penalty",
-                                       style={**style, "button_width": "80px"}),
+                                       tooltip="the penalty added to the loss"),
             "lam": W.FloatLogSlider(value=c.lam, base=10, min=-5, max=-1, step=0.25, description="lambda",
-                                    readout_format=".1e", continuous_update=False, style=style),
+                                    readout_format=".1e", continuous_update=False),
             "l1_method": W.ToggleButtons(options=[("proximal (exact zeros)", "proximal"),
                                                   ("subgradient", "subgradient")],
                                          value=c.l1_method, description="L1 step",
-                                         style={**style, "button_width": "150px"}),
+                                         tooltip="how an L1 penalty enters a step: the exact proximal step "
+                                                 "(sets small weights to zero) or the subgradient"),
             "dropout": W.FloatSlider(value=c.dropout, min=0.0, max=0.5, step=0.05, description="dropout p",
-                                     continuous_update=False, style=style),
+                                     continuous_update=False),
             "early_stopping": W.Checkbox(value=c.early_stopping, description="early stopping", indent=False),
             "patience": W.IntSlider(value=c.patience, min=10, max=300, step=10, description="patience",
-                                    continuous_update=False, style=style),
-            "epoch": W.IntSlider(value=EPOCHS, min=0, max=EPOCHS, step=SNAPSHOT_EVERY, description="show epoch",
-                                 style=style),
+                                    continuous_update=False),
+            "epoch": W.IntSlider(value=EPOCHS, min=0, max=EPOCHS, step=SNAPSHOT_EVERY, description="show epoch"),
         }
 
     def _read_state(self) -> RegState:
@@ -285,17 +284,15 @@ class RegularizationApp(App):
     def _layout(self, W):
         c = self.controls
         self.play = W.Play(value=c["epoch"].value, min=0, max=EPOCHS, step=SNAPSHOT_EVERY, interval=80,
-                           description="replay the training")
+                           description="replay the training", show_repeat=False,
+                           tooltip="replay the training epoch by epoch")
         W.jslink((self.play, "value"), (c["epoch"], "value"))
         self.progress = W.IntProgress(value=0, min=0, max=EPOCHS, description="training",
-                                      layout=W.Layout(width="320px", visibility="hidden"))
+                                      layout=W.Layout(visibility="hidden"))
         self.info = W.HTML()
-        left = W.VBox([c["penalty"], c["lam"], c["l1_method"], c["dropout"],
-                       W.HBox([c["early_stopping"], c["patience"]]), W.HBox([self.play, c["epoch"]]),
-                       self.progress])
-        return W.VBox([W.HTML(f"<b>{self.title}</b>"),
-                       W.HTML(f"<span style='color:#444'>{self.explanation}</span>"),
-                       left, self._view, self.info, self.status])
+        left = self.controls_column([c["penalty"], c["lam"], c["l1_method"], c["dropout"], c["early_stopping"],
+                                     c["patience"], c["epoch"], self.play, self.progress])
+        return self.frame([[left, self.figure_box()], self.info])
 
     def _on_change(self, change=None) -> None:
         # a new run is shown from its end: jump the replay slider to the last epoch
