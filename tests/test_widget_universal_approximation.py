@@ -228,3 +228,15 @@ def test_bad_units_or_fit_get_clear_errors():
         shallow_fit(np.zeros(5), np.linspace(-1, 1, 5), 2, fit="magic")
     with pytest.raises(ValueError, match="kinks must hold D = 3 numbers"):
         shallow_fit(np.zeros(5), np.linspace(-1, 1, 5), 3, kinks=[0.0, 0.5])
+
+
+def test_sliders_reporting_back_the_shown_values_change_nothing(app):
+    # the browser may send back the value the kernel gave a slider: that is no edit of the network
+    app.set(target="sine", D=7, unit=3)
+    shown = app.controls["weight"].value
+    rms = app.fit["rms"]
+    app.controls["weight"].value = shown + 0.0
+    app.controls["kink"].value = app.controls["kink"].value
+    app._on_change({"owner": app.controls["weight"], "new": shown})
+    app._on_change({"owner": app.controls["kink"], "new": app.controls["kink"].value})
+    assert app.controls["fit"].value == "least squares" and app.fit["rms"] == rms and app.state.kinks is None

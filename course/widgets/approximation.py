@@ -358,10 +358,14 @@ class UniversalApproximation(App):
             self._kinks = None
             self._phi = None
         elif owner is c["kink"]:
+            if abs(c["kink"].value - self._slider_value("kink", self.fit["kinks"][d])) < 1e-9:
+                return  # the slider only reports the value it was given (rounded to its step)
             kinks = list(self.fit["kinks"])
             kinks[d] = float(c["kink"].value)
             self._kinks = kinks
         elif owner is c["weight"]:
+            if abs(c["weight"].value - self._slider_value("weight", self.fit["phi"][d])) < 1e-9:
+                return  # the slider only reports the value it was given (rounded to its step)
             phi = [self.fit["phi0"], *self.fit["phi"]]  # start from what is shown
             phi[d + 1] = float(c["weight"].value)
             self._phi = phi
@@ -390,10 +394,16 @@ class UniversalApproximation(App):
             c["unit"].max = state.D
             d = int(c["unit"].value) - 1
             c["kink"].description = "its kink c_d" if state.units == "relu" else "its centre c_d"
-            c["kink"].value = float(self.fit["kinks"][d])
-            c["weight"].value = float(np.clip(self.fit["phi"][d], -PHI_RANGE, PHI_RANGE))
+            c["kink"].value = self._slider_value("kink", self.fit["kinks"][d])
+            c["weight"].value = self._slider_value("weight", self.fit["phi"][d])
         finally:
             self._syncing = False
+
+    def _slider_value(self, name: str, value: float) -> float:
+        """``value`` as the slider ``name`` can hold it: within its range, on its step."""
+        slider = self.controls[name]
+        value = float(np.clip(value, slider.min, slider.max))
+        return round(round(value / slider.step) * slider.step, 10)
 
     def target_function(self, state: UATState) -> Callable:
         """The target as a function of x (the custom one is parsed from the text box)."""
