@@ -21,6 +21,7 @@ Run it alone: ``python -m pytest tests/test_browser.py -m browser -v``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -122,18 +123,12 @@ def _write_root(root: Path) -> list[str]:
     return kept
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 (free port, token) serving a temporary copy of the notebook."""
-    chromium = _chromium()
-    if chromium is None:
-        _missing_browser("Chromium is not installed (apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing_browser("Playwright is not installed (pip install playwright)")
-    root = tmp_path_factory.mktemp("lab")
-    kept = _write_root(root)
+@contextlib.contextmanager
+def lab_server(root: Path):
+    """A JupyterLab server on 127.0.0.1 (free port, token) serving ``root``; yields (base URL, token).
+
+    Also used by ``benchmarks/bench_widgets_browser.py``.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTER_TOKEN")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -165,7 +160,7 @@ def lab(tmp_path_factory):
                     raise RuntimeError(f"JupyterLab did not answer in {STARTUP_TIMEOUT} s:\n"
                                        f"{(root / 'lab.log').read_text()}") from None
                 time.sleep(0.5)
-        yield {"base": base, "token": token, "root": root, "chromium": chromium, "widgets": kept}
+        yield base, token
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)      # the server and the kernels it started
@@ -177,6 +172,22 @@ def lab(tmp_path_factory):
                 pass
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 (free port, token) serving a temporary copy of the notebook."""
+    chromium = _chromium()
+    if chromium is None:
+        _missing_browser("Chromium is not installed (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing_browser("Playwright is not installed (pip install playwright)")
+    root = tmp_path_factory.mktemp("lab")
+    kept = _write_root(root)
+    with lab_server(root) as (base, token):
+        yield {"base": base, "token": token, "root": root, "chromium": chromium, "widgets": kept}
 
 
 # ---------------------------------------------------------------- the browser session
