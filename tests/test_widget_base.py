@@ -250,3 +250,34 @@ def test_ipympl_frames_are_sent_whole():
     assert len(result["modes"]) == 4, result          # the requested frame and one per slider move
     assert set(result["modes"]) == {"full"}, result
     assert result["last_equals_canvas"], "the last frame sent is not the figure on the canvas"
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+@pytest.mark.parametrize("name", widgets.__all__)
+def test_every_app_is_laid_out_to_fit_narrow_output_areas(name):
+    """The layout that the browser test checks at 1000 and 1400 px, as set in the kernel: rows that
+    wrap, a figure that may shrink, labels at the width of their text, buttons as wide as their label."""
+    import ipywidgets as W
+
+    from course.widgets._base import APP_CLASS
+
+    app = getattr(widgets, name)()
+    assert APP_CLASS in app.ui._dom_classes and app.ui.layout.max_width == "100%"
+    assert app._view.layout.max_width == "100%" and app._view.layout.height == "auto"  # scales down
+    figure_box = next(w for w in _descendants(app.ui) if isinstance(w, W.Box) and app._view in w.children)
+    assert figure_box.layout.min_width == "0"
+    rows = [w for w in _descendants(app.ui) if isinstance(w, W.HBox) and w.layout.flex_flow == "row wrap"]
+    assert any(figure_box in r.children or any(figure_box in getattr(c, "children", ()) for c in r.children) for r in rows)
+    for control in app.controls.values():
+        if isinstance(control, (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider, W.Dropdown)):
+            if control.description:
+                assert control.style.description_width == "initial", (name, control.description)
+        if isinstance(control, W.ToggleButtons):
+            assert control.style.button_width == "auto", (name, control.description)
+        if isinstance(control, W.Button) and control.layout.display != "none":
+            assert control.layout.flex == "0 0 auto", (name, control.description)

@@ -252,7 +252,7 @@ class App:
         Apps with their own arrangement build it from :meth:`controls_column` and :meth:`frame`.
         """
         controls = [c for c in self.controls.values() if isinstance(c, W.DOMWidget)]
-        return self.frame([self.controls_column(controls), self.figure_box()])
+        return self.frame([[self.controls_column(controls), self.figure_box()]])
 
     def controls_column(self, children, width: str | None = None):
         """A column of controls (each fitted with :func:`fit_control`) that keeps ``width`` (CSS)."""
