@@ -66,8 +66,9 @@ PNG_COMPRESS_LEVEL = 1
 APP_CLASS = "course-app"
 #: CSS that lets an ipympl figure shrink to its box. ipympl gives its canvas elements fixed pixel
 #: sizes and stacks them absolutely; here the drawing canvas flows (and scales down, keeping its
-#: aspect ratio) and the event canvas covers it. (Mouse positions are then in page pixels: a click on a
-#: scaled-down figure lands proportionally off; no course app needs figure clicks under ipympl.)
+#: aspect ratio) and the event canvas covers it. (ipympl reports mouse positions in page pixels: on a
+#: scaled-down figure a click lands proportionally off, which affects gradient_descent's click-to-start
+#: only in output areas narrower than its figure; its sliders set the start exactly.)
 _IPYMPL_CSS = f"""<style>
 .{APP_CLASS} .jupyter-matplotlib, .{APP_CLASS} .jupyter-matplotlib-figure,
 .{APP_CLASS} .jupyter-matplotlib-canvas-container {{max-width: 100%; min-width: 0;}}
