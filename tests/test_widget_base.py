@@ -281,3 +281,23 @@ def test_every_app_is_laid_out_to_fit_narrow_output_areas(name):
             assert control.style.button_width == "auto", (name, control.description)
         if isinstance(control, W.Button) and control.layout.display != "none":
             assert control.layout.flex == "0 0 auto", (name, control.description)
+
+
+def test_the_png_frame_is_the_canvas_opaque_as_rgb_transparent_as_rgba():
+    import io
+
+    from PIL import Image
+
+    from course.widgets._base import canvas_png
+
+    app = _Counter()
+    app.redraw_agg()
+    frame = Image.open(io.BytesIO(canvas_png(app.fig)))
+    assert frame.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(frame), np.asarray(app.fig.canvas.buffer_rgba())[..., :3])
+    app.fig.patch.set_alpha(0.5)
+    app.invalidate()
+    app.redraw_agg()
+    frame = Image.open(io.BytesIO(canvas_png(app.fig)))
+    assert frame.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(frame), np.asarray(app.fig.canvas.buffer_rgba()))
