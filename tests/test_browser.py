@@ -21,6 +21,7 @@ Run it alone: ``python -m pytest tests/test_browser.py -m browser -v``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -49,6 +50,11 @@ RUN_TIMEOUT = 300           # all cells to finish
 BACKENDS = {"inline": "widgets.ipynb", "ipympl": "widgets_ipympl.ipynb"}
 MIN_INK = 0.02              # the sparsest widget figure is about 4 % non-white
 CHANGE_TIMEOUT = 60         # a figure to change after a slider moved (some widgets train first)
+#: window widths (CSS px) at which every widget must fit its output area, with the file browser open
+LAYOUT_WIDTHS = (1000, 1400)
+MIN_SLIDER_PX = 100         # a slider's track must be at least this long to be dragged
+#: screenshots of every widget at every width go here (default: the test's temporary directory)
+SCREENSHOTS = os.environ.get("BROWSER_SCREENSHOTS")
 
 
 def _chromium() -> str | None:
@@ -117,18 +123,12 @@ def _write_root(root: Path) -> list[str]:
     return kept
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 (free port, token) serving a temporary copy of the notebook."""
-    chromium = _chromium()
-    if chromium is None:
-        _missing_browser("Chromium is not installed (apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing_browser("Playwright is not installed (pip install playwright)")
-    root = tmp_path_factory.mktemp("lab")
-    kept = _write_root(root)
+@contextlib.contextmanager
+def lab_server(root: Path):
+    """A JupyterLab server on 127.0.0.1 (free port, token) serving ``root``; yields (base URL, token).
+
+    Also used by ``benchmarks/bench_widgets_browser.py``.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTER_TOKEN")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -160,7 +160,7 @@ def lab(tmp_path_factory):
                     raise RuntimeError(f"JupyterLab did not answer in {STARTUP_TIMEOUT} s:\n"
                                        f"{(root / 'lab.log').read_text()}") from None
                 time.sleep(0.5)
-        yield {"base": base, "token": token, "root": root, "chromium": chromium, "widgets": kept}
+        yield base, token
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)      # the server and the kernels it started
@@ -172,6 +172,22 @@ def lab(tmp_path_factory):
                 pass
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 (free port, token) serving a temporary copy of the notebook."""
+    chromium = _chromium()
+    if chromium is None:
+        _missing_browser("Chromium is not installed (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing_browser("Playwright is not installed (pip install playwright)")
+    root = tmp_path_factory.mktemp("lab")
+    kept = _write_root(root)
+    with lab_server(root) as (base, token):
+        yield {"base": base, "token": token, "root": root, "chromium": chromium, "widgets": kept}
 
 
 # ---------------------------------------------------------------- the browser session
@@ -212,6 +228,78 @@ _INK_JS = """(cell) => {
         return ink(ctx, c.width, c.height);
     }));
 }"""
+
+
+# Everything of a widget that lies beyond its output area's right edge, labels and menus whose text
+# is cut, sliders shorter than MIN_SLIDER_PX, and whether the output area scrolls sideways.
+_LAYOUT_JS = """([cell, minSlider]) => {
+    const app = cell.querySelector('.course-app');
+    if (!app) return {found: false};
+    const area = app.closest('.jp-OutputArea-output');
+    const right = area.getBoundingClientRect().right;
+    const name = (el) => (el.className && el.className.baseVal === undefined ? String(el.className) : el.tagName)
+        .split(' ').slice(0, 2).join('.') + ' "' + (el.textContent || '').trim().slice(0, 30) + '"';
+    const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+    const beyond = [], truncated = [], short = [];
+    for (const el of app.querySelectorAll('*')) {
+        if (!visible(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.right > right + 1) beyond.push(name(el) + ' ends ' + Math.round(r.right - right) + ' px past');
+    }
+    const ctx = document.createElement('canvas').getContext('2d');
+    for (const el of app.querySelectorAll('.widget-label, .widget-label-basic, button, .widget-readout, ' +
+                                          '.widget-html-content b, label')) {
+        if (!visible(el) || !(el.textContent || '').trim()) continue;
+        if (el.scrollWidth > el.clientWidth + 1) truncated.push(name(el));
+    }
+    for (const sel of app.querySelectorAll('select')) {
+        if (!visible(sel) || sel.selectedIndex < 0) continue;
+        const style = getComputedStyle(sel);
+        ctx.font = style.fontSize + ' ' + style.fontFamily;
+        const text = sel.options[sel.selectedIndex].text;
+        // the text box is the select's width less its padding and the arrow (about 20 px)
+        const room = sel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 4;
+        if (ctx.measureText(text).width > room) truncated.push('select "' + text + '"');
+    }
+    for (const track of app.querySelectorAll('.widget-slider .noUi-target')) {
+        if (!visible(track)) continue;
+        const w = track.getBoundingClientRect().width;
+        if (w < minSlider) short.push(name(track.closest('.widget-slider')) + ' ' + Math.round(w) + ' px');
+    }
+    return {found: true, beyond, truncated, short, scrolls: area.scrollWidth > area.clientWidth + 1,
+            area_width: Math.round(area.getBoundingClientRect().width)};
+}"""
+
+
+def _open_file_browser(page) -> None:
+    """Make sure JupyterLab's file browser (the default left panel) is open, as a student has it."""
+    if not page.locator("#filebrowser").is_visible():
+        page.locator(".jp-SideBar.jp-mod-left [data-id='filebrowser']").first.click()
+        _wait(lambda: page.locator("#filebrowser").is_visible(), 10, "the file browser to open")
+
+
+def _check_layouts(page, cells, widgets: list[str], shots: Path) -> dict:
+    """At every width of LAYOUT_WIDTHS: each widget's layout problems (see _LAYOUT_JS) and a screenshot."""
+    found = {}
+    for width in LAYOUT_WIDTHS:
+        page.set_viewport_size({"width": width, "height": 1000})
+        _open_file_browser(page)
+        time.sleep(1.5)   # JupyterLab lays out again; ipympl's canvases rescale
+        for i, name in enumerate(widgets, start=1):
+            cell = cells.nth(i)
+            cell.scroll_into_view_if_needed()
+            result = page.evaluate(_LAYOUT_JS, [cell.element_handle(), MIN_SLIDER_PX])
+            output = cell.locator(".jp-OutputArea-output").last
+            shots.mkdir(parents=True, exist_ok=True)
+            path = shots / f"{width}px_{name}.png"
+            try:
+                output.screenshot(path=str(path))
+                result["screenshot"] = str(path)
+            except Exception as exc:  # a failed screenshot is reported, the layout check still counts
+                result["screenshot"] = f"failed: {exc}"
+            found[(width, name)] = result
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    return found
 
 
 def _kernel_idle(lab) -> bool:
@@ -290,7 +378,7 @@ def _shut_down_kernels(lab) -> None:
         urllib.request.urlopen(request, timeout=30).close()
 
 
-def _run_notebook(page, lab, notebook: str, widgets: list[str]) -> dict:
+def _run_notebook(page, lab, notebook: str, widgets: list[str], shots: Path | None = None) -> dict:
     """Open ``notebook``, run all its cells, exercise the widget cells (one per name, after one setup cell)."""
     started = time.monotonic()
     results = {}
@@ -326,15 +414,19 @@ def _run_notebook(page, lab, notebook: str, widgets: list[str]) -> dict:
         result["status"] = " ".join(cell.locator(".widget-html-content").all_inner_texts())
         results[name] = result
     _wait(lambda: _kernel_idle(lab), 120, "the kernel to finish")
+    if shots is not None:
+        results["_layout"] = _check_layouts(page, cells, widgets, shots)
     _shut_down_kernels(lab)
     return results
 
 
 @pytest.fixture(scope="module")
-def browser_results(lab):
+def browser_results(lab, tmp_path_factory):
     """Run the all-widgets notebook; results by widget name."""
     from playwright.sync_api import sync_playwright
 
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path_factory.mktemp("screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     results = {"errors": []}
     with sync_playwright() as p:
@@ -344,14 +436,14 @@ def browser_results(lab):
             page.set_default_timeout(60_000)
             page.on("pageerror", lambda exc: results["errors"].append(str(exc)))
             for backend, notebook in BACKENDS.items():
-                results[backend] = _run_notebook(page, lab, notebook, lab["widgets"])
+                results[backend] = _run_notebook(page, lab, notebook, lab["widgets"], shots / backend)
             # Known ipympl 0.10 race (about 1 run in 7 on this machine, always one canvas that stays
             # 0 x 0 and never appears): open the notebook afresh once before judging. A canvas that
             # fails twice still fails the test; the retry is printed below.
             blank = [name for name in lab["widgets"] if not results["ipympl"][name]["rendered"]]
             if blank:
                 results["ipympl_retried"] = blank
-                results["ipympl"] = _run_notebook(page, lab, BACKENDS["ipympl"], lab["widgets"])
+                results["ipympl"] = _run_notebook(page, lab, BACKENDS["ipympl"], lab["widgets"], shots / "ipympl")
         finally:
             browser.close()
     results["total_s"] = time.monotonic() - started
@@ -362,6 +454,12 @@ def browser_results(lab):
         print(f"  ipympl: no canvas appeared for {results['ipympl_retried']}; the notebook was run again")
     for name in lab["widgets"]:
         print(f"  {name:24s} ink " + "  ".join(f"{b} {results[b][name]['ink']}" for b in BACKENDS))
+    print(f"  screenshots of every widget at {', '.join(f'{w} px' for w in LAYOUT_WIDTHS)}: {shots}")
+    for backend in BACKENDS:
+        for (width, name), found in results[backend]["_layout"].items():
+            problems = {k: found.get(k) for k in ("beyond", "truncated", "short", "scrolls") if found.get(k)}
+            print(f"  {backend:6s} {width} px {name:24s} output area {found.get('area_width')} px: "
+                  f"{problems or 'fits'}")
     return results
 
 
@@ -399,3 +497,18 @@ def test_ipympl_canvas_shows_the_whole_figure(browser_results, name):
     assert ipympl["ink"] == pytest.approx(inline["ink"], rel=0.05), (
         f"{name}: the ipympl canvas has {ipympl['ink']:.3f} of its pixels inked, the inline image "
         f"{inline['ink']:.3f}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("width", LAYOUT_WIDTHS)
+@pytest.mark.parametrize("name", WIDGETS)
+def test_widget_fits_its_output_area(browser_results, backend, width, name):
+    """With the file browser open, nothing of the widget lies past its output area's right edge or
+    scrolls sideways, no label or menu text is cut, and every slider is long enough to drag."""
+    found = browser_results[backend]["_layout"].get((width, name))
+    assert found is not None and found["found"], f"{name} ({backend}, {width} px): no widget found"
+    assert not found["beyond"], f"{name} ({backend}, {width} px): beyond the output area: {found['beyond'][:5]}"
+    assert not found["scrolls"], f"{name} ({backend}, {width} px): the output area scrolls sideways"
+    assert not found["truncated"], f"{name} ({backend}, {width} px): text cut: {found['truncated']}"
+    assert not found["short"], f"{name} ({backend}, {width} px): sliders under {MIN_SLIDER_PX} px: {found['short']}"
+    assert Path(found["screenshot"]).exists(), found["screenshot"]

@@ -81,3 +81,18 @@ def test_backward_values_is_a_pure_function_of_the_state():
     a, b = backward_values(s), backward_values(s)
     for g, h in zip(a["dW"], b["dW"]):
         np.testing.assert_array_equal(g, h)
+
+
+def test_next_at_the_last_step_says_so_and_back_at_step_0_too(app):
+    from course.widgets.stepper import END_MESSAGE, START_MESSAGE
+
+    app.button("back")
+    assert app.state.step == 0 and "first one" in app.status.value and START_MESSAGE[:20] in app.status.value
+    while app.state.step < app.controls["step"].max:
+        app.button("next")
+    assert "(last step)" in app.heading and app.status.value == ""
+    app.button("next")
+    assert app.state.step == app.controls["step"].max
+    assert "last step" in app.status.value and END_MESSAGE[:20] in app.status.value
+    app.button("back")
+    assert app.status.value == "" and "(last step)" not in app.heading

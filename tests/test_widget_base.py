@@ -112,51 +112,86 @@ def test_every_app_name_stays_callable_after_its_module_is_imported():
         assert callable(getattr(widgets, name)) and getattr(widgets, name) is getattr(module, name), name
 
 
-def test_redrawing_one_axes_from_the_layers_matches_a_full_draw():
-    # a new limit on one axes redraws only that axes' layer; the others (and the figure legend)
-    # come from the cache, and the composite must be the picture a full draw gives
-    app = widgets.universal_approximation()
-    app.redraw_agg()
-    before = {key for key in app._layers}
-    app.controls["target"].value = "step"  # new y-limits on the fit axes only
-    app.redraw_agg()
-    drawn = [key for key in app._layers if key not in before]
-    # that axes' body and y axis; its x axis, the two other axes and the legend are reused
-    assert [(key[0], key[2]) for key in drawn] == [("axes", id(app.ax)), ("yaxis", id(app.ax))], drawn
-    fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-    app.fig.canvas.draw()
-    full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-    assert np.mean(np.abs(fast - full) > 8) < 0.002
-
-
-def test_fixed_axis_labels_sit_where_matplotlib_places_them():
-    for factory in (widgets.activation_explorer, widgets.gradient_descent, widgets.regularization_explorer):
-        fixed, auto = factory(), factory()
-        auto._labels_placed = True  # this one keeps matplotlib's placement on every draw
-        fixed.redraw_agg()
-        auto.redraw_agg()
-        assert not any(ax.xaxis._autolabelpos for ax in fixed.fig.axes)  # fixed after the first draw
-        assert all(ax.xaxis._autolabelpos for ax in auto.fig.axes)
-        pictures = []
-        for app in (fixed, auto):
-            app.fig.canvas.draw()
-            pictures.append(np.asarray(app.fig.canvas.buffer_rgba()).copy())
-        assert np.array_equal(*pictures), factory.__name__
-
-
 @pytest.mark.parametrize("style", ["grid", "ticks in", "axis off"])
-def test_axes_with_grid_inward_ticks_or_no_axis_are_one_layer(style):
-    # grid lines and inward ticks fall on the axes' body: drawn apart, they would land over its lines
+def test_blitted_redraw_matches_a_full_draw_for_any_axes_style(style):
     app = _Counter()
     ax = app.fig.axes[0]
     {"grid": lambda: ax.grid(True), "ticks in": lambda: ax.tick_params(direction="in"),
      "axis off": lambda: ax.axis("off")}[style]()
     app.invalidate()
-    app.redraw_agg()
-    assert [key[0] for key in app._layers if key[0] != "under"] == ["axes", "over"]
+    for _ in range(2):  # the second from the saved background
+        app.redraw_agg()
     fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
     app.fig.canvas.draw()
     assert np.mean(np.abs(fast - np.asarray(app.fig.canvas.buffer_rgba()).astype(int)) > 8) < 0.002
+
+
+def test_going_back_to_earlier_limits_reuses_their_background():
+    app = _Counter()
+    app.redraw_agg()
+    first = app._background_key
+    app.fig.axes[0].set_ylim(0, 50)
+    app.redraw_agg()
+    app.fig.axes[0].set_ylim(0, 100)
+    app.redraw_agg()
+    assert app._background_key == first and len(app._backgrounds) == 2
+
+
+# what matplotlib and ipympl keep private: the names an earlier renderer of this course reached for
+_PRIVATE_NAMES = ("_renderer", "_force_full", "_get_text_metrics_with_cache", "_find_fonts_by_props",
+                  "_get_font_height_metrics", "_png_is_old", "_last_buff", "_current_image_mode",
+                  "_handle_message", "_image_mode", "_autolabelpos", "_get_layout")
+
+
+def private_attributes_of_dependencies(source: str) -> list[str]:
+    """``obj._name`` uses in ``source`` where ``obj`` is not ``self``/``cls``/the course's own ``W``, and
+    ``from matplotlib... import _name``: attributes that matplotlib and ipympl do not promise to keep."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls", "super"):
+                continue
+            if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+                continue
+            if node.attr in _PRIVATE_NAMES or _mentions_dependency(owner):
+                found.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("matplotlib", "ipympl"):
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _PRIVATE_NAMES:
+            found.append(f"line {node.lineno}: {node.value!r}")  # getattr(obj, "_renderer")
+    return found
+
+
+def _mentions_dependency(node) -> bool:
+    import ast
+
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    attrs = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+    return bool(names & {"matplotlib", "mpl", "plt", "ipympl", "fig", "canvas", "renderer", "ax", "axes"}
+                or attrs & {"fig", "figure", "canvas", "axes", "xaxis", "yaxis", "patch"})
+
+
+def test_the_private_api_check_finds_private_uses():
+    bad = ("import matplotlib\nfrom matplotlib.text import _get_text_metrics_with_cache\n"
+           "def f(fig, r):\n    fig.canvas._force_full = True\n    r._renderer.draw_text_image(1)\n"
+           "    getattr(r, '_renderer')\n    self.fig.axes[0].xaxis._autolabelpos\n")
+    assert len(private_attributes_of_dependencies(bad)) == 5
+    assert private_attributes_of_dependencies("self._x = 1\nsuper()._layout(W)\n") == []
+
+
+def test_no_module_of_the_course_uses_private_attributes_of_matplotlib_or_ipympl():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "course"
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        uses = private_attributes_of_dependencies(path.read_text())
+        if uses:
+            found[str(path.relative_to(root))] = uses
+    assert found == {}
 
 
 _IPYMPL_SCRIPT = r"""
@@ -215,3 +250,54 @@ def test_ipympl_frames_are_sent_whole():
     assert len(result["modes"]) == 4, result          # the requested frame and one per slider move
     assert set(result["modes"]) == {"full"}, result
     assert result["last_equals_canvas"], "the last frame sent is not the figure on the canvas"
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+@pytest.mark.parametrize("name", widgets.__all__)
+def test_every_app_is_laid_out_to_fit_narrow_output_areas(name):
+    """The layout that the browser test checks at 1000 and 1400 px, as set in the kernel: rows that
+    wrap, a figure that may shrink, labels at the width of their text, buttons as wide as their label."""
+    import ipywidgets as W
+
+    from course.widgets._base import APP_CLASS
+
+    app = getattr(widgets, name)()
+    assert APP_CLASS in app.ui._dom_classes and app.ui.layout.max_width == "100%"
+    assert app._view.layout.max_width == "100%" and app._view.layout.height == "auto"  # scales down
+    figure_box = next(w for w in _descendants(app.ui) if isinstance(w, W.Box) and app._view in w.children)
+    assert figure_box.layout.min_width == "0"
+    rows = [w for w in _descendants(app.ui) if isinstance(w, W.HBox) and w.layout.flex_flow == "row wrap"]
+    assert any(figure_box in r.children or any(figure_box in getattr(c, "children", ()) for c in r.children) for r in rows)
+    for control in app.controls.values():
+        if isinstance(control, (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider, W.Dropdown)):
+            if control.description:
+                assert control.style.description_width == "initial", (name, control.description)
+        if isinstance(control, W.ToggleButtons):
+            assert control.style.button_width == "auto", (name, control.description)
+        if isinstance(control, W.Button) and control.layout.display != "none":
+            assert control.layout.flex == "0 0 auto", (name, control.description)
+
+
+def test_the_png_frame_is_the_canvas_opaque_as_rgb_transparent_as_rgba():
+    import io
+
+    from PIL import Image
+
+    from course.widgets._base import canvas_png
+
+    app = _Counter()
+    app.redraw_agg()
+    frame = Image.open(io.BytesIO(canvas_png(app.fig)))
+    assert frame.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(frame), np.asarray(app.fig.canvas.buffer_rgba())[..., :3])
+    app.fig.patch.set_alpha(0.5)
+    app.invalidate()
+    app.redraw_agg()
+    frame = Image.open(io.BytesIO(canvas_png(app.fig)))
+    assert frame.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(frame), np.asarray(app.fig.canvas.buffer_rgba()))

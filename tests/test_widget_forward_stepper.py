@@ -75,3 +75,11 @@ def test_square_example_and_homework_presets(app):
 def test_forward_values_rejects_the_wrong_number_of_inputs():
     with pytest.raises(ValueError, match="x must hold 3 numbers"):
         forward_values(StepperState("relu_3_2_1", (1.0, 2.0), 0.0, 0))
+
+
+def test_next_at_the_last_step_says_so():
+    app = widgets.forward_stepper()
+    app.raise_errors = True
+    for _ in range(app.controls["step"].max + 1):
+        app.button("next")
+    assert "(last step)" in app.heading and "last step" in app.status.value

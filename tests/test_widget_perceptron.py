@@ -111,3 +111,47 @@ def test_changing_the_gate_clears_the_history(app):
     assert app.history
     app.controls["gate"].value = "xor"
     assert app.history == [] and app.state.history == ()
+
+
+def test_status_sliders_plot_and_next_step_use_the_same_numbers():
+    from course.widgets.perceptron import W_STEP
+
+    app = widgets.perceptron_explorer(gate="or", w=(0.37, -0.41), b=0.33, alpha=0.35)
+    app.raise_errors = True
+    app.button("run")
+    c = app.controls
+    w1, w2, b = c["w1"].value, c["w2"].value, c["b"].value
+    for v in (w1, w2, b):  # on the slider's grid: the browser's slider cannot snap them elsewhere
+        assert abs(v / W_STEP - round(v / W_STEP)) < 1e-9
+    # the exact perceptron rule: ten library steps from the (snapped) start give the same weights
+    from course.perceptron import Perceptron
+
+    p = Perceptron(2, learning_rate=0.35).initialize()
+    p.weights_ = np.array([app._init.b, *app._init.w])
+    X, y = datasets.logic_gate("or")
+    for _ in range(10):
+        p.update(X, y)
+    np.testing.assert_allclose([b, w1, w2], p.weights_, atol=1e-9)
+    from course.widgets.perceptron import weight_text
+
+    assert f"w = ({weight_text(w1)}, {weight_text(w2)}), b = {weight_text(b)}" in app.status.value
+    assert app.state.w == (w1, w2) and app.state.b == b
+    # the plotted z labels are those of the slider values
+    X = app.view["X"]
+    z = X @ np.array([w1, w2]) + b
+    labels = [t.get_text() for t in app.z_texts]
+    assert labels == [f"z={v:.2f}" if f"{v:.2f}" not in ("-0.00", "0.00") else "z=0.00" for v in z]
+    assert not any(label == "z=-0.00" for label in labels)
+
+
+def test_a_net_input_of_zero_is_labelled_without_a_minus_sign():
+    from course.widgets.perceptron import z_label
+
+    assert z_label(-1e-17) == "z=0.00" and z_label(-0.004) == "z=0.00" and z_label(-0.2) == "z=-0.20"
+
+
+def test_weights_read_as_the_sliders_show_them():
+    from course.widgets.perceptron import on_slider, weight_text
+
+    assert on_slider(0.37) == 0.375 and on_slider(9.0) == 4.0 and on_slider(0.30000000000000004) == 0.3
+    assert [weight_text(v) for v in (0.375, -0.5, 0.0, -0.0, 1.2375, 2.0)] == ["0.375", "-0.5", "0", "0", "1.2375", "2"]

@@ -144,7 +144,7 @@ def test_dropout_smooths_the_fit():
 def test_errors_in_a_callback_are_shown(app, monkeypatch):
     app.raise_errors = False
 
-    def broken(config, progress=None):
+    def broken(config, progress=None, preview=None):
         raise ValueError("lam must be a non-negative number, got -1")
 
     monkeypatch.setattr(reg, "train", broken)
@@ -158,3 +158,22 @@ def test_bad_configuration_names_the_argument():
         train(RegConfig(penalty="L3"))
     with pytest.raises(ValueError, match="dropout must be a probability"):
         train(RegConfig(dropout=1.0))
+
+
+def test_a_new_configuration_shows_a_first_result_then_the_whole_run():
+    from course.widgets import regularization as reg
+
+    app = reg.regularization_explorer()
+    app.raise_errors = True
+    shown = []
+    show = app.show
+    app.show = lambda: (shown.append((app.best_text.get_text(), len(app.train_curve.get_xdata()))), show())
+    app.controls["dropout"].value = 0.15   # a configuration not trained yet
+    assert app.previews == list(reg.PREVIEW_AT)
+    # first the run after 20 epochs, then after 200, then the whole run
+    assert shown[0] == (f"training: epoch {reg.PREVIEW_AT[0]} of {reg.EPOCHS}...", reg.PREVIEW_AT[0] + 1)
+    assert shown[1][1] == reg.PREVIEW_AT[1] + 1
+    assert len(app.train_curve.get_xdata()) == app.fit.epochs + 1 and "training" not in app.best_text.get_text()
+    shown.clear()
+    app.controls["dropout"].value = 0.0    # trained before: no preview, one redraw
+    assert app.previews == [] and len(shown) == 1

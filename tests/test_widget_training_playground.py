@@ -35,6 +35,23 @@ def test_circles_reach_high_test_accuracy_and_the_heatmap_changes(app):
     assert "epoch 200" in app.info.value and "test accuracy" in app.info.value
 
 
+def test_train_pause_and_reset_are_separate_labelled_buttons(app):
+    c = app.controls
+    assert "train" in c["train"].description and "pause" in c["pause"].description
+    assert "reset" in c["reset"].description
+    assert c["epoch"].layout.display == "none"  # the clock's own stop button (which rewinds) is not shown
+    app.button("train")
+    assert c["epoch"].playing
+    c["epoch"].value = 7            # what the clock's ticks do
+    app.button("pause")
+    assert not c["epoch"].playing and app.state.epoch == 7 and app.run.epoch == 7  # paused, not rewound
+    app.button("train")
+    c["epoch"].value = 9
+    assert app.run.epoch == 9       # goes on from where it paused
+    app.button("reset")
+    assert not c["epoch"].playing and app.state.epoch == 0
+
+
 def test_heatmap_shows_the_networks_output(app):
     app.controls["epoch"].value = 50
     with np.errstate(all="ignore"):

@@ -17,40 +17,31 @@ same guard and then refreshes.
 Several controls can be changed with a single redraw: ``app.set(w1=1.0, b=-0.5)``
 or ``with app.hold(): ...``.
 
-Fast redraws: an app may register the artists that change from one state to
-the next with ``self.dynamic(artist, ...)`` in ``_build``. The rest of the
-figure (axes, ticks, labels, legends: text is by far the slowest thing Agg
-draws) is then rendered once and kept as a background; a redraw restores the
-background and draws only the dynamic artists (matplotlib's "blitting"). The
-background is redrawn automatically when an axis limit or the figure size
-changes, or after ``self.invalidate()``. Apps that register nothing get a full
-draw every time.
-
-The background is itself made of layers, drawn and kept separately: the
-figure patch with whatever lies under the axes, then each axes (with its ticks,
-labels and title), then the figure-level artists on top (a figure legend).
-When one axes changes its limits only that axes is drawn again, on a
-transparent buffer, and the layers are composited ("over") in NumPy; the
-others, the figure legend above all (one of the slowest things to lay out),
-come from the cache. The last few layers and composed backgrounds are kept (by
-axis limits, figure size and the key given to ``invalidate``), so going back
-to an earlier menu option or range restores them instead of drawing again.
-Figures with a layout engine or subfigures are drawn whole.
-
-Text is drawn through a cache of rendered strings (:func:`_install_text_cache`):
-each string is rasterised by FreeType once per font, size and angle and then
-stamped at whole-pixel positions, as matplotlib did before version 3.11.
+Fast redraws ("blitting", as in matplotlib's tutorial *Faster rendering by using
+blitting*): an app registers the artists that change from one state to the next
+with ``self.dynamic(artist, ...)`` in ``_build``. The rest of the figure (axes,
+ticks, labels, legends) is drawn once with the dynamic artists left out and
+kept with ``canvas.copy_from_bbox``; a redraw puts it back with
+``canvas.restore_region`` and draws only the dynamic artists with
+``draw_artist``. The background is drawn again when an axis limit or the
+figure size changes, or after ``self.invalidate()``. Apps that register nothing
+get a full draw every time. Only matplotlib's public API is used.
 
 The figure lives on whichever canvas fits the notebook:
 
-* with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget and
-  redraws in place with ``draw_idle()``;
+* with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget; every
+  update sends one whole frame (``canvas.blit``, or ``canvas.draw`` for apps
+  without dynamic artists);
 * with any other backend (inline, or none in plain pytest), the figure is drawn
   with Agg and shown as PNG bytes in an ``ipywidgets.Image`` that is updated in
   place, so the app stays interactive even under the inline backend (outside a
   kernel, e.g. in pytest, the PNG is only encoded once the app is displayed);
 * displayed, the app also offers a static ``image/png`` of its current figure,
   which is what nbconvert's HTML and non-widget frontends show.
+
+Layout: the controls form a column at least ``CONTROLS_WIDTH`` wide next to the
+figure; where the output area is too narrow for both, the controls wrap above
+the figure, and the figure scales down to the width there is.
 """
 
 from __future__ import annotations
@@ -65,13 +56,27 @@ from typing import Any, Callable
 import numpy as np
 
 _ERROR_PREFIX = "<pre style='color:#b00020"
-#: backgrounds kept per app (each is one RGBA copy of the figure)
-_BACKGROUNDS_KEPT = 8
-#: bytes of background layers kept per app (each axes layer is cropped to what it covers)
-_LAYER_BYTES_KEPT = 48 * 2 ** 20
-#: rendered strings kept (shared by every app); the cache is emptied when full
-_TEXT_CACHE_SIZE = 4096
-_TEXT_CACHE: dict = {}
+#: backgrounds kept per app (each is one RGBA copy of the figure), by axis limits and invalidate key
+BACKGROUNDS_KEPT = 8
+#: the controls column's width in CSS pixels (the figure takes the rest, or the next row)
+CONTROLS_WIDTH = "300px"
+#: PNG compression of the frames sent to the browser: 1 is the fastest zlib level, a few percent bigger
+PNG_COMPRESS_LEVEL = 1
+#: CSS class of every app's outer box (the figure's scaling rules below apply inside it)
+APP_CLASS = "course-app"
+#: CSS that lets an ipympl figure shrink to its box. ipympl gives its canvas elements fixed pixel
+#: sizes and stacks them absolutely; here the drawing canvas flows (and scales down, keeping its
+#: aspect ratio) and the event canvas covers it. (ipympl reports mouse positions in page pixels: on a
+#: scaled-down figure a click lands proportionally off, which affects gradient_descent's click-to-start
+#: only in output areas narrower than its figure; its sliders set the start exactly.)
+_IPYMPL_CSS = f"""<style>
+.{APP_CLASS} .jupyter-matplotlib, .{APP_CLASS} .jupyter-matplotlib-figure,
+.{APP_CLASS} .jupyter-matplotlib-canvas-container {{max-width: 100%; min-width: 0;}}
+.{APP_CLASS} .jupyter-matplotlib-canvas-div {{width: auto !important; height: auto !important; max-width: 100%;}}
+.{APP_CLASS} .jupyter-matplotlib-canvas-div canvas:first-child {{position: relative !important;
+    max-width: 100%; height: auto !important;}}
+.{APP_CLASS} .jupyter-matplotlib-canvas-div canvas + canvas {{width: 100% !important; height: 100% !important;}}
+</style>"""
 
 
 def _ipympl_active() -> bool:
@@ -119,144 +124,60 @@ def figure_png(fig) -> bytes:
 
 
 def canvas_png(fig) -> bytes:
-    """The canvas's current Agg buffer as PNG bytes (no redraw)."""
+    """The canvas's current Agg buffer as PNG bytes (no redraw), with fast compression.
+
+    An opaque figure (the usual white one) is encoded as RGB: a quarter less data to compress
+    (about 15 instead of 20 ms for an 840 x 320 figure on this course's reference machine).
+    """
     from PIL import Image
 
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    if (pixels[..., 3] == 255).all():
+        pixels = np.ascontiguousarray(pixels[..., :3])
     buf = io.BytesIO()
-    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(buf, format="png")
+    Image.fromarray(pixels).save(buf, format="png", compress_level=PNG_COMPRESS_LEVEL)
     return buf.getvalue()
 
 
-def _text_mask(renderer, gc, s, prop, angle, ismath, mtext):
-    """The coverage mask of ``s`` drawn with its baseline origin at a whole pixel: (mask, dx, dy) or None.
+def wrapping_row(W, children):
+    """A row of widgets that wraps onto more lines where the output area is too narrow."""
+    return W.HBox(list(children), layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
+                                                  width="100%", max_width="100%"))
 
-    ``mask`` is a uint8 array (rows, cols); its left column is ``dx`` pixels right of the
-    origin and its bottom row ``dy`` pixels below it (y downwards). None: nothing is drawn.
+
+def fit_control(control) -> None:
+    """Size a control so that its label is shown whole and a slider keeps a usable track.
+
+    Descriptions get the width of their text (``description_width: initial``) and, as a
+    tooltip, their full text; sliders, menus and text boxes fill the column they are in;
+    buttons are as wide as their label. Containers are fitted child by child. A width the
+    app has set explicitly is kept.
     """
-    from matplotlib.backends.backend_agg import RendererAgg
+    import ipywidgets as W
 
-    try:  # the text's layout has just measured the string: matplotlib's cache has the answer
-        from matplotlib.text import _get_text_metrics_with_cache
-    except ImportError:  # pragma: no cover - another matplotlib version: measure again
-        w, h, d = renderer.get_text_width_height_descent(s, prop, ismath)
-    else:
-        w, h, d = _get_text_metrics_with_cache(renderer, s, prop, ismath, renderer.dpi)
-    margin = int(prop.get_size_in_points() * renderer.dpi / 72.0 * 0.6) + 4
-    t = np.radians(angle)
-    corners = [(0.0, -d), (w, -d), (0.0, h - d), (w, h - d)]  # y upwards
-    xs = [px * np.cos(t) - py * np.sin(t) for px, py in corners]
-    ys = [px * np.sin(t) + py * np.cos(t) for px, py in corners]
-    ox, oy = int(np.ceil(-min(xs))) + margin, int(np.ceil(max(ys))) + margin
-    scratch = RendererAgg(int(np.ceil(max(xs))) + ox + margin, oy + int(np.ceil(-min(ys))) + margin, renderer.dpi)
-    sgc = scratch.new_gc()
-    sgc.set_foreground((0.0, 0.0, 0.0, 1.0), isRGBA=True)
-    sgc.set_antialiased(gc.get_antialiased())
-    RendererAgg.draw_text(scratch, sgc, ox, oy, s, prop, angle, ismath, mtext)
-    sgc.restore()
-    alpha = np.asarray(scratch.buffer_rgba())[..., 3]
-    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    if not len(rows):
-        return None
-    mask = np.ascontiguousarray(alpha[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
-    return mask, int(cols[0]) - ox, int(rows[-1]) + 1 - oy
-
-
-def _cached_draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-    """RendererAgg.draw_text through the rendered-string cache (TeX text is drawn as usual)."""
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    if ismath == "TeX":
-        return RendererAgg.draw_text(self, gc, x, y, s, prop, angle, ismath, mtext)
-    extra = ((getattr(mtext, "get_fontfeatures", lambda: None)(), getattr(mtext, "get_language", lambda: None)())
-             if mtext is not None else (None, None))
-    key = (s, prop, float(angle), bool(ismath), self.dpi, bool(gc.get_antialiased()), extra)
-    entry = _TEXT_CACHE.get(key, False)
-    if entry is False:
-        entry = _text_mask(self, gc, s, prop, angle, ismath, mtext)
-        if len(_TEXT_CACHE) >= _TEXT_CACHE_SIZE:
-            _TEXT_CACHE.clear()
-        # the key keeps a copy of the font properties: the text's own may change later
-        _TEXT_CACHE[(s, prop.copy(), *key[2:])] = entry
-    if entry is not None:
-        mask, dx, dy = entry
-        self._renderer.draw_text_image(mask, int(round(x)) + dx, int(round(y)) + dy, 0, gc)
-
-
-def _install_text_cache(renderer) -> None:
-    """Route this Agg renderer's text through the rendered-string cache (once per renderer)."""
-    import types
-
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    # It uses Agg's internal draw_text_image: where a matplotlib version lacks it, text is drawn as usual.
-    if (type(renderer) is RendererAgg and not hasattr(renderer, "_course_text_cache")
-            and hasattr(getattr(renderer, "_renderer", None), "draw_text_image")):
-        renderer._course_text_cache = True
-        renderer.draw_text = types.MethodType(_cached_draw_text, renderer)
-        if not hasattr(renderer, "_get_font_height_metrics"):
-            # Text layout asks the renderer for the font's line metrics when it can (matplotlib's
-            # hook for the PDF/PS backends) and otherwise reads them from the font file for every
-            # text on every draw; this answers from a cache with the same numbers.
-            renderer._get_font_height_metrics = types.MethodType(_cached_font_height_metrics, renderer)
-
-
-_FONT_METRICS: dict = {}
-
-
-def _cached_font_height_metrics(self, prop):
-    """(ascent, descent, line gap) in pixels of ``prop``'s font, as ``Text._get_layout`` reads them."""
-    key = (prop, self.dpi)
-    metrics = _FONT_METRICS.get(key)
-    if metrics is None:
-        from matplotlib.font_manager import fontManager, get_font
-
-        font = get_font(fontManager._find_fonts_by_props(prop))
-        metrics = (None, None, None)
-        for table_name, gap_key, ascent_key, descent_key in (
-                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
-                ("hhea", "lineGap", "ascent", "descent")):
-            table = font.get_sfnt_table(table_name)
-            if table is not None:
-                scale = prop.get_size_in_points() * self.dpi / 72 / font.get_sfnt_table("head")["unitsPerEm"]
-                metrics = (table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale)
-                break
-        if len(_FONT_METRICS) >= _TEXT_CACHE_SIZE:
-            _FONT_METRICS.clear()
-        _FONT_METRICS[(prop.copy(), self.dpi)] = metrics  # a copy: the text's own properties may change
-    return metrics
-
-
-class _Layer:
-    """One drawn layer of a background: an RGBA image placed at (row, col), ready to composite.
-
-    The pixels it covers fully (most of an axes) are copied as 32-bit words; only the
-    partly covered ones (anti-aliased edges, translucent fills) are blended.
-    """
-
-    __slots__ = ("image", "row", "col", "opaque", "partial")
-
-    def __init__(self, image: np.ndarray, row: int = 0, col: int = 0):
-        self.image, self.row, self.col = image, row, col
-        alpha = image[..., 3]
-        self.opaque = alpha == 255
-        self.partial = np.nonzero((alpha > 0) & (alpha < 255))
-
-    @property
-    def nbytes(self) -> int:
-        return self.image.nbytes + self.opaque.nbytes
-
-    def over(self, picture: np.ndarray) -> None:
-        """Composite this layer over ``picture`` (uint8 RGBA, straight alpha) in place."""
-        h, w = self.opaque.shape
-        dst = picture[self.row:self.row + h, self.col:self.col + w]
-        np.copyto(dst.view(np.uint32)[..., 0], self.image.view(np.uint32)[..., 0], where=self.opaque)
-        if not len(self.partial[0]):
-            return
-        s, d = self.image[self.partial].astype(np.float32), dst[self.partial].astype(np.float32)
-        sa, da = s[:, 3:] / 255.0, d[:, 3:] / 255.0
-        out_a = sa + da * (1.0 - sa)
-        rgb = (s[:, :3] * sa + d[:, :3] * (da * (1.0 - sa))) / np.maximum(out_a, 1e-12)
-        dst[self.partial] = np.clip(np.concatenate([rgb, out_a * 255.0], axis=1) + 0.5, 0, 255).astype(np.uint8)
+    if isinstance(control, W.Box):
+        for child in control.children:
+            fit_control(child)
+        return
+    layout, style = control.layout, getattr(control, "style", None)
+    description = getattr(control, "description", "")
+    if description and not getattr(control, "tooltip", None) and hasattr(control, "tooltip"):
+        control.tooltip = description
+    if isinstance(control, W.ToggleButtons):
+        style.button_width = "auto"
+        layout.width = layout.width or "100%"
+        layout.flex_flow = "row wrap"
+    elif isinstance(control, (W.Button, W.Play)):
+        layout.width = layout.width or "auto"
+        layout.min_width = layout.min_width or "fit-content"
+        layout.flex = layout.flex or "0 0 auto"
+    elif isinstance(control, W.Checkbox):
+        layout.width = layout.width or "auto"
+    elif style is not None and hasattr(style, "description_width") and description:
+        style.description_width = "initial"
+        layout.width = layout.width or "100%"
+    elif isinstance(control, W.ValueWidget):
+        layout.width = layout.width or "100%"
 
 
 class App:
@@ -275,6 +196,8 @@ class App:
     explanation: str = ""
     figsize: tuple[float, float] = (8.0, 4.0)
     dpi: int = 80
+    #: the controls column's width (CSS)
+    controls_width: str = CONTROLS_WIDTH
     #: set True (e.g. in tests) to re-raise callback errors after showing them
     raise_errors: bool = False
 
@@ -287,33 +210,34 @@ class App:
         self._pending = False
         self._displayed = False
         self._dynamic: list = []
-        self._background = None
-        self._background_key = None
         self._backgrounds: dict = {}  # static key -> saved region, oldest first
-        self._layers: dict = {}  # layer key -> _Layer, oldest first
-        self._labels_placed = False
+        self._background_key = None  # the key of the background drawn last
         self._static_version = 0
         self._invalidations = 0
         self.status = W.HTML(value="")
         self.controls: dict[str, Any] = self._make_controls()
         self.fig, self._live = new_figure(self.figsize, self.dpi)
-        import matplotlib
-
-        # titles at a fixed height (1.0 plus the pad) instead of one worked out from the tick
-        # labels on every draw, which costs as much as drawing the axes itself
-        with matplotlib.rc_context({"axes.titley": 1.0}):
-            self._build(self.fig)
+        self._build(self.fig)
         if self._live:
-            if self._dynamic:
-                # redraws are pushed by show() (blit); no automatic full redraw on every change
-                self.fig.stale_callback = None
+            # Frames are pushed by show(), one per update: no automatic redraw when an artist
+            # changes (pyplot's hook would send a second, full frame after every update).
+            self.fig.stale_callback = None
+            # webagg sends a "diff" frame (only the changed pixels) when the figure is opaque; the
+            # browser decodes frames asynchronously, and a diff that overtakes the frame it was
+            # computed against leaves the picture half painted. A figure with any transparency is
+            # always sent whole (see FigureCanvasWebAggCore.set_image_mode): an alpha of 254/255 is
+            # invisible on the page and makes every frame whole.
+            r, g, b, _ = self.fig.get_facecolor()
+            self.fig.set_facecolor((r, g, b, 254 / 255))
             self._view = self.fig.canvas
         else:
-            self._view = W.Image(format="png")
+            self._view = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto", margin="0",
+                                                               object_fit="contain"))
         for name, control in self.controls.items():
             if hasattr(control, "value") and not isinstance(control, (W.Button, W.Output)):
                 control.observe(self._on_change, names="value")
         self.ui = self._layout(W)
+        self.ui.add_class(APP_CLASS)
         self.refresh()
 
     # ---------------------------------------------------------------- to override
@@ -330,16 +254,46 @@ class App:
         raise NotImplementedError
 
     def _layout(self, W):
-        """The container: a title, the controls in a column, the figure and the status line."""
+        """The container: a title, the controls in a column, the figure and the status line.
+
+        Apps with their own arrangement build it from :meth:`controls_column` and :meth:`frame`.
+        """
+        controls = [c for c in self.controls.values() if isinstance(c, W.DOMWidget)]
+        return self.frame([[self.controls_column(controls), self.figure_box()]])
+
+    def controls_column(self, children, width: str | None = None):
+        """A column of controls (each fitted with :func:`fit_control`) that keeps ``width`` (CSS)."""
+        W = self._W
+        for child in children:
+            fit_control(child)
+        width = width or self.controls_width
+        return W.VBox(children, layout=W.Layout(width=width, min_width=width, flex="0 0 auto"))
+
+    def figure_box(self):
+        """The figure in a box that takes the width left and lets the figure shrink into it."""
+        W = self._W
+        return W.Box([self._view], layout=W.Layout(flex="1 1 auto", min_width="0", max_width="100%"))
+
+    def frame(self, rows):
+        """The app's outer box: title, explanation, ``rows`` (each wrapping when narrow), status line.
+
+        A row that is a list is laid out left to right and wraps: where the output area is too
+        narrow, the later items (the figure) move below the earlier ones (the controls).
+        """
+        W = self._W
         children = []
         if self.title:
             children.append(W.HTML(f"<b>{html.escape(self.title)}</b>"))
         if self.explanation:
             children.append(W.HTML(f"<span style='color:#444'>{html.escape(self.explanation)}</span>"))
-        controls = [c for c in self.controls.values() if isinstance(c, W.DOMWidget)]
-        children.append(W.HBox([W.VBox(controls, layout=W.Layout(min_width="280px")), self._view]))
+        if self._live:
+            children.append(W.HTML(_IPYMPL_CSS, layout=W.Layout(height="0px", overflow="hidden")))
+        for row in rows:
+            if isinstance(row, (list, tuple)):
+                row = wrapping_row(W, row)
+            children.append(row)
         children.append(self.status)
-        return W.VBox(children)
+        return W.VBox(children, layout=W.Layout(width="100%", max_width="100%", overflow="hidden"))
 
     # ---------------------------------------------------------------- machinery
     @property
@@ -448,9 +402,7 @@ class App:
         self._forget_backgrounds()
 
     def _forget_backgrounds(self) -> None:
-        self._background = None
         self._backgrounds.clear()
-        self._layers.clear()
 
     def invalidate(self, key=None) -> None:
         """Redraw the static background at the next redraw (after changing a static artist).
@@ -465,49 +417,41 @@ class App:
     def _static_key(self):
         fig = self.fig
         limits = tuple((tuple(ax.get_xlim()), tuple(ax.get_ylim())) for ax in fig.axes)
-        return (tuple(fig.bbox.size), fig.dpi, limits, self._static_version,
-                id(fig.canvas.get_renderer()))
+        return (tuple(fig.bbox.size), fig.dpi, limits, self._static_version)
 
     def render(self) -> None:
-        """Draw the figure into the Agg buffer: the cached background plus the dynamic artists.
+        """Draw the figure into the Agg buffer: the saved background plus the dynamic artists.
 
         The same path serves the live canvas, the PNG view and :meth:`redraw_agg`.
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = self.fig.canvas
-        renderer = canvas.get_renderer()
-        _install_text_cache(renderer)
+        # FigureCanvasAgg.draw, not canvas.draw: on ipympl's canvas draw() also sends a frame
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
         key = self._static_key()
-        if (self._background is None or key != self._background_key) and key in self._backgrounds:
-            self._background, self._background_key = self._backgrounds[key], key
-        if self._background is None or key != self._background_key:
-            # animated artists are left out of the background but still count for the layout
+        background = self._backgrounds.get(key)
+        if background is None:
+            # animated artists are left out of the drawing (but still count for the layout)
             animated = [a.get_animated() for a in self._dynamic]
             for a in self._dynamic:
                 a.set_animated(True)
             try:
-                if self._layered():
-                    self._compose_background(renderer)
-                else:
-                    FigureCanvasAgg.draw(canvas)
+                FigureCanvasAgg.draw(canvas)
             finally:
                 for a, flag in zip(self._dynamic, animated):
                     a.set_animated(flag)
-            if not self._labels_placed:
-                self._labels_placed = True
-                self._fix_axis_labels()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = self._static_key()
-            self._backgrounds.pop(self._background_key, None)
-            self._backgrounds[self._background_key] = self._background
-            while len(self._backgrounds) > _BACKGROUNDS_KEPT:
+            key = self._static_key()  # drawing can settle the limits (fixed-aspect axes)
+            background = canvas.copy_from_bbox(self.fig.bbox)
+            self._backgrounds.pop(key, None)
+            self._backgrounds[key] = background
+            while len(self._backgrounds) > BACKGROUNDS_KEPT:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
         else:
-            canvas.restore_region(self._background)
+            canvas.restore_region(background)
+        self._background_key = key
         from matplotlib.spines import Spine
 
         order = {id(ax): i for i, ax in enumerate(self.fig.axes)}
@@ -519,147 +463,18 @@ class App:
                     artist.axes.draw_artist(artist)
                 else:
                     self.fig.draw_artist(artist)
-
-    def _fix_axis_labels(self) -> None:
-        """Keep the axis labels where the first draw placed them, where that place cannot change.
-
-        matplotlib works out each axis label's distance from the tick labels on every draw, by
-        laying out all the tick labels a second time: a third of the cost of drawing an axes.
-        An x label on a linear axis with horizontal tick labels always lands at the same place
-        (the tick labels' height is the font's, whatever the numbers), and an empty label is
-        never seen; these are fixed in axes coordinates. Other labels (a y label next to tick
-        labels whose width changes) are still placed on every draw.
-        """
-        for ax in self.fig.axes:
-            bbox = ax.get_position().transformed(self.fig.transFigure)
-            xaxis, yaxis = ax.xaxis, ax.yaxis
-            if not xaxis.label.get_text() or (ax.get_xscale() == "linear" and all(
-                    t.get_rotation() == 0 for t in xaxis.get_ticklabels(which="both"))):
-                x, y = xaxis.label.get_position()  # x in axes coordinates, y in pixels
-                if bbox.height > 0:
-                    xaxis.set_label_coords(x, (y - bbox.y0) / bbox.height)
-            if not yaxis.label.get_text():
-                yaxis.set_label_coords(0.0, 0.5)
-
-    def _layered(self) -> bool:
-        """Whether the background can be drawn in layers (see the module docstring)."""
-        from matplotlib.backends.backend_agg import RendererAgg
-
-        fig = self.fig
-        return (type(fig.canvas.get_renderer()) is RendererAgg and fig.get_layout_engine() is None
-                and not fig.subfigs and not fig.images and fig.get_visible()
-                and all(ax.get_figure(root=False) is fig for ax in fig.axes))
-
-    def _background_layers(self) -> list:
-        """The background's layers, bottom to top: (key, artists, opaque, hidden).
-
-        The first holds the figure patch and the figure-level artists under the axes, then the
-        layers of each axes (:meth:`_axes_layers`), then the figure-level artists above them
-        (legends, figure texts), in the order in which :meth:`matplotlib.figure.Figure.draw`
-        draws them. ``hidden`` artists are left out while the layer is drawn.
-        """
-        fig = self.fig
-        axes = sorted(fig.axes, key=lambda ax: ax.get_zorder())  # a stable sort, as Figure.draw's
-        lowest = axes[0].get_zorder() if axes else np.inf
-        others = sorted((a for a in fig.get_children()
-                         if a is not fig.patch and a not in fig.axes and not a.get_animated()),
-                        key=lambda a: a.get_zorder())
-        base = (tuple(fig.bbox.size), fig.dpi, self._static_version, id(fig.canvas.get_renderer()))
-        layers = [(("under", base), [fig.patch] + [a for a in others if a.get_zorder() <= lowest], True, [])]
-        for i, ax in enumerate(axes):
-            layers += self._axes_layers(ax, (i, id(ax), base))
-        layers.append((("over", base), [a for a in others if a.get_zorder() > lowest], False, []))
-        return layers
-
-    @staticmethod
-    def _axes_layers(ax, key) -> list:
-        """One axes' layers: its body (patch, static artists, title), then its x axis, then its y axis.
-
-        Each axis (ticks, tick labels, axis label) depends on its own limits only, so a new
-        y-range draws the body and the y axis again and reuses the x axis. The split needs the
-        axis to stay off the body: ticks pointing out and no grid lines. Otherwise, or with the
-        axis switched off, the axes is one layer.
-        """
-        position = tuple(ax.get_position().bounds)
-        xlim, ylim = tuple(ax.get_xlim()), tuple(ax.get_ylim())
-        axes_key = ("axes", *key, xlim, ylim, position)
-
-        def apart(axis, name) -> bool:
-            import matplotlib
-
-            params = [axis.get_tick_params(which=which) for which in ("major", "minor")]
-            direction = matplotlib.rcParams[f"{name}tick.direction"]
-            return (not axis.get_animated()
-                    and all(not p.get("gridOn", False) and p.get("direction", direction) == "out" for p in params))
-
-        if not (ax.axison and apart(ax.xaxis, "x") and apart(ax.yaxis, "y")):
-            return [(axes_key, [ax], False, [])]
-        return [(axes_key, [ax], False, [ax.xaxis, ax.yaxis]),
-                (("xaxis", *key, xlim, position), [ax.xaxis], False, []),
-                (("yaxis", *key, ylim, position), [ax.yaxis], False, [])]
-
-    def _compose_background(self, renderer) -> None:
-        """Draw the background into the Agg buffer from its layers, drawing only the ones not cached."""
-        for ax in self.fig.axes:  # what Figure.draw does before drawing (fixed-aspect axes)
-            locator = ax.get_axes_locator()
-            ax.apply_aspect(locator(ax, renderer) if locator else None)
-        picture = None
-        for key, artists, opaque, hidden in self._background_layers():
-            layer = self._layers.pop(key, None)
-            if layer is None:
-                layer = self._draw_layer(renderer, artists, opaque, hidden)
-            self._layers[key] = layer  # now the newest
-            if picture is None:
-                picture = layer.image.copy()
-            elif layer.image.size:
-                layer.over(picture)
-        while sum(layer.nbytes for layer in self._layers.values()) > _LAYER_BYTES_KEPT:
-            self._layers.pop(next(iter(self._layers)))
-        np.asarray(renderer.buffer_rgba())[...] = picture
         self.fig.stale = False
 
-    @staticmethod
-    def _draw_layer(renderer, artists, opaque: bool, hidden=()) -> _Layer:
-        """Draw ``artists`` (without the ``hidden`` ones) on a cleared (transparent) buffer.
-
-        An opaque layer (the bottom one) is kept whole; the others are cropped to the pixels they cover.
-        """
-        renderer.clear()
-        for a in hidden:
-            a.set_animated(True)  # what Axes.draw leaves out
-        try:
-            for artist in artists:
-                artist.draw(renderer)
-        finally:
-            for a in hidden:
-                a.set_animated(False)
-        buffer = np.asarray(renderer.buffer_rgba())
-        if opaque:
-            return _Layer(buffer.copy())
-        alpha = buffer[..., 3]
-        rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-        if not len(rows):
-            return _Layer(np.zeros((0, 0, 4), np.uint8))
-        return _Layer(buffer[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].copy(), int(rows[0]), int(cols[0]))
-
     def show(self) -> None:
-        """Push the current figure to the view (blit or draw_idle on ipympl, new PNG bytes otherwise)."""
+        """Push the current figure to the view (one whole frame on ipympl, new PNG bytes otherwise)."""
         if self._live:
-            # ipympl 0.10: a frame sent before the browser has set up the canvas leaves it blank
-            # (0 x 0) for good. Until the browser reports "initialized" (ipympl then stops syncing
-            # _data_url), send nothing: the browser's first request draws the current figure.
+            # ipympl: a frame sent before the browser has set up the canvas leaves it blank (0 x 0)
+            # for good. Until the browser reports "initialized" (ipympl then stops syncing the data
+            # URL), send nothing: the browser's first request draws the current figure.
             if getattr(self.fig.canvas, "syncing_data_url", False):
                 return
-            # Every frame whole, never a diff against the last one: the browser decodes frames
-            # asynchronously into one image, so a frame that arrives while the previous one is still
-            # loading replaces it, and a diff drawn without the full frame it was meant for would
-            # leave the canvas half painted until the next full frame.
-            self.fig.canvas._force_full = True
-            if self._dynamic:
-                self.render()
-                self.fig.canvas.blit(self.fig.bbox)
-            else:
-                self.fig.canvas.draw_idle()
+            self.render()
+            self.fig.canvas.blit(self.fig.bbox)
         elif self._displayed or _in_kernel():
             self.render()
             self._view.value = canvas_png(self.fig)

@@ -5,9 +5,12 @@ side of its kink x = -theta_d0 / theta_d1, a straight line on the other. The
 network's output is their weighted sum, a piecewise-linear function; with D
 units spread evenly over [-1, 1] it has D linear pieces, and as D grows it can
 follow any continuous target as closely as we like (the universal
-approximation theorem). Here the kinks are placed evenly and the output
-weights phi are the least-squares best ones for those hidden units, so the
-error you see is the best these D hinges can do.
+approximation theorem). The kinks start evenly spaced; each unit's kink and
+output weight phi_d can be moved by hand, or the output weights fitted to the
+target: by least squares (the best ones for those hidden units, so the error
+you see is the best these D hinges can do) or by training (gradient descent on
+the output weights with Adam, which approaches the least-squares answer). Sigmoid units
+h_d = sigmoid(s (x - c_d)), smooth steps centred at c_d, can replace the hinges.
 
 Depth: a deep network with K hidden layers of D > 2 units can make up to
 (D+1)^K linear regions. The right panel builds such a network (each layer
@@ -28,7 +31,8 @@ from course.mlp import MLP
 from course.widgets._base import App
 
 __all__ = ["universal_approximation", "UniversalApproximation", "UATState", "TARGETS", "shallow_fit",
-           "fold_network", "count_linear_regions", "parse_target", "best_rms"]
+           "fold_network", "count_linear_regions", "parse_target", "best_rms", "even_kinks", "UNITS", "FITS",
+           "TRAINING_STEPS"]
 
 X_RANGE = (-1.0, 1.0)
 N_POINTS = 401
@@ -36,6 +40,15 @@ D_MAX = 50
 #: the bottom of the error axis (log scale)
 ERROR_FLOOR = 1e-4
 PASSED_FUNCTION = "(the Python function you passed)"
+#: the hidden units on offer: ReLU hinges or sigmoid steps
+UNITS = ("relu", "sigmoid")
+#: how the output weights are set: the least-squares best, trained, or moved by hand
+FITS = ("least squares", "training", "by hand")
+#: Adam steps of the "training" fit (on the output weights, from zero) and its learning rate
+TRAINING_STEPS = 500
+TRAINING_RATE = 0.05
+#: the output-weight slider's range
+PHI_RANGE = 20.0
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 TARGETS: dict[str, tuple[str, Callable]] = {
     "sine": ("sin(2πx)", lambda x: np.sin(2 * np.pi * x)),
@@ -48,7 +61,9 @@ TARGETS: dict[str, tuple[str, Callable]] = {
 @dataclass(frozen=True)
 class UATState:
     """The target (a name of TARGETS or "custom" with its ``expression``), D, the pieces toggle,
-    and the deep network's depth K and width ``D_deep``."""
+    the deep network's depth K and width ``D_deep``, the kind of hidden ``units`` (UNITS), how
+    the output weights are set (``fit``, one of FITS), the kinks (or sigmoid centres) and, set
+    by hand, the output weights ``phi``."""
 
     target: str = "sine"
     expression: str = "lambda x: np.sin(3 * x) * x"
@@ -56,6 +71,10 @@ class UATState:
     show_pieces: bool = True
     K: int = 2
     D_deep: int = 3
+    units: str = "relu"
+    fit: str = "least squares"
+    kinks: tuple | None = None   # None: evenly spaced
+    phi: tuple | None = None     # (phi_0, phi_1, ..., phi_D) for fit "by hand"
 
 
 def parse_target(expression: str) -> Callable:
@@ -87,37 +106,82 @@ def _evaluate(f: Callable, x: np.ndarray) -> np.ndarray:
     return y
 
 
-def _hidden_layer(D: int) -> tuple[np.ndarray, np.ndarray]:
-    """theta: D hinges h_d = ReLU(x - c_d) with kinks c_d evenly spaced, the first at the left end.
+def even_kinks(D: int) -> np.ndarray:
+    """D kinks evenly spaced over X_RANGE, the first at its left end."""
+    return X_RANGE[0] + (X_RANGE[1] - X_RANGE[0]) * np.arange(D) / D
 
-    Returns W^(1) (D, 1) and b^(1) (D,).
+
+def sigmoid_steepness(D: int) -> float:
+    """The slope s of the sigmoid units: a step about as wide as the spacing of D evenly spaced centres."""
+    return 2.0 * D / (X_RANGE[1] - X_RANGE[0]) * 2.0
+
+
+def _hidden_layer(D: int, kinks=None, units: str = "relu") -> tuple[np.ndarray, np.ndarray]:
+    """theta: D units with kinks (ReLU) or centres (sigmoid) c_d, evenly spaced unless given.
+
+    ReLU: h_d = ReLU(x - c_d); sigmoid: h_d = sigmoid(s (x - c_d)). Returns W^(1) (D, 1) and b^(1) (D,).
     """
-    c = X_RANGE[0] + (X_RANGE[1] - X_RANGE[0]) * np.arange(D) / D  # kinks
-    return np.ones((D, 1)), -c
+    c = even_kinks(D) if kinks is None else np.asarray(kinks, dtype=float)
+    if c.shape != (D,):
+        raise ValueError(f"kinks must hold D = {D} numbers, got {c.shape[0] if c.ndim == 1 else c.shape}")
+    scale = 1.0 if units == "relu" else sigmoid_steepness(D)
+    return np.full((D, 1), scale), -scale * c
 
 
-def shallow_fit(y_target: np.ndarray, x: np.ndarray, D: int) -> dict:
-    """The shallow ReLU network with D evenly spaced kinks whose output weights best fit y_target.
+def _output_by_training(A: np.ndarray, y: np.ndarray, steps: int = TRAINING_STEPS) -> np.ndarray:
+    """The output weights after ``steps`` Adam steps (:class:`course.optim.Adam`) on the half MSE, from zero.
 
-    phi = argmin ||[1, h(x)] phi - y||^2 (least squares). Returns a dict with
-    ``net`` (the :class:`course.MLP` [1, D, 1]), ``y`` (its output on x, (N,)),
-    ``pieces`` (phi_d h_d(x), (D, N)), ``kinks`` (D,), ``phi0``, ``rms`` and ``max_error``.
+    The loss is convex in these weights, so training approaches the least-squares answer; plain
+    gradient descent would crawl (the hinges overlap, so A^T A is ill-conditioned), Adam's
+    per-weight step sizes get close within a few hundred steps.
+    """
+    from course import optim
+
+    coef = np.zeros(A.shape[1])
+    opt = optim.Adam(learning_rate=TRAINING_RATE)
+    for _ in range(steps):
+        opt.step([coef], [A.T @ (A @ coef - y) / len(y)])
+    return coef
+
+
+def shallow_fit(y_target: np.ndarray, x: np.ndarray, D: int, kinks=None, units: str = "relu",
+                fit: str = "least squares", phi=None) -> dict:
+    """The shallow network with D hidden units (kinks evenly spaced unless given) fitting y_target.
+
+    The output weights phi = (phi_0, ..., phi_D) are, by ``fit``: "least squares",
+    argmin ||[1, h(x)] phi - y||^2; "training", TRAINING_STEPS steps of gradient descent on it;
+    "by hand", ``phi`` as given. Returns a dict with ``net`` (the :class:`course.MLP` [1, D, 1]),
+    ``y`` (its output on x, (N,)), ``pieces`` (phi_d h_d(x), (D, N)), ``kinks`` (D,), ``phi0``,
+    ``phi`` (D,), ``rms`` and ``max_error``.
     """
     if int(D) != D or D < 1:
         raise ValueError(f"D (the number of hidden units) must be a whole number >= 1, got {D!r}")
+    if units not in UNITS:
+        raise ValueError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
     D = int(D)
-    W1, b1 = _hidden_layer(D)
-    net = MLP.from_weights([W1, np.zeros((1, D))], [b1, [0.0]], activation="relu")
+    W1, b1 = _hidden_layer(D, kinks, units)
+    net = MLP.from_weights([W1, np.zeros((1, D))], [b1, [0.0]], activation=units)
     net.forward(x[:, None])
     h = net.a[1]  # (N, D)
     A = np.column_stack([np.ones(len(x)), h])
-    coef, *_ = np.linalg.lstsq(A, y_target, rcond=None)
-    net.weights[1] = coef[1:][None, :]
+    if fit == "least squares":
+        coef, *_ = np.linalg.lstsq(A, y_target, rcond=None)
+    elif fit == "training":
+        coef = _output_by_training(A, y_target)
+    else:
+        coef = np.asarray(phi, dtype=float) if phi is not None else np.zeros(D + 1)
+        if coef.shape != (D + 1,):
+            raise ValueError(f"phi must hold D + 1 = {D + 1} numbers (phi_0, ..., phi_D), got {coef.shape}")
+    net.weights[1] = coef[1:][None, :].copy()
     net.biases[1] = coef[:1].copy()
     y = net.forward(x[:, None])[:, 0]
     err = y - y_target
-    return {"net": net, "y": y, "pieces": (h * coef[1:]).T, "kinks": -b1, "phi0": float(coef[0]),
-            "rms": float(np.sqrt(np.mean(err ** 2))), "max_error": float(np.max(np.abs(err)))}
+    c = -b1 / W1[:, 0]
+    return {"net": net, "y": y, "pieces": (h * coef[1:]).T, "kinks": c, "phi0": float(coef[0]),
+            "phi": coef[1:].copy(), "rms": float(np.sqrt(np.mean(err ** 2))),
+            "max_error": float(np.max(np.abs(err)))}
 
 
 def _fold(D: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -206,10 +270,13 @@ def best_rms(y_target: np.ndarray, x: np.ndarray, D: int) -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def _error_curve(target_key, y_target_bytes: bytes) -> np.ndarray:
+def _error_curve(target_key, y_target_bytes: bytes, units: str = "relu") -> np.ndarray:
+    """The least-squares RMS error with D evenly spaced units, for D = 1 .. D_MAX."""
     y_target = np.frombuffer(y_target_bytes)
     x = np.linspace(*X_RANGE, N_POINTS)
-    return np.array([best_rms(y_target, x, D) for D in range(1, D_MAX + 1)])
+    if units == "relu":
+        return np.array([best_rms(y_target, x, D) for D in range(1, D_MAX + 1)])
+    return np.array([shallow_fit(y_target, x, D, units=units)["rms"] for D in range(1, D_MAX + 1)])
 
 
 class UniversalApproximation(App):
@@ -217,18 +284,29 @@ class UniversalApproximation(App):
 
     title = "Universal approximation: y = φ₀ + Σ_d φ_d ReLU(x − c_d)"
     explanation = ("Each hidden unit adds one hinge (thin lines); their sum is the network (thick). "
-                   "More units D, smaller error. Right: K layers of D units fold the line into (D+1)^K pieces.")
+                   "More units D, smaller error. Pick a unit d to move its kink and output weight φ_d, "
+                   "or let φ be fitted (least squares or training); try sigmoid units. "
+                   "Right: K layers of D units fold the line into (D+1)^K pieces.")
     figsize = (10.5, 4.0)
 
-    def __init__(self, target="sine", D: int = 6, K: int = 2, D_deep: int = 3):
+    def __init__(self, target="sine", D: int = 6, K: int = 2, D_deep: int = 3, units: str = "relu",
+                 fit: str = "least squares"):
         self._custom = None
         expression = UATState.expression
         if callable(target):
             self._custom = target
             target = "custom"
             expression = PASSED_FUNCTION
-        self._init = UATState(target=target, expression=expression, D=int(D), K=int(K), D_deep=int(D_deep))
+        if units not in UNITS:
+            raise ValueError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
+        if fit not in FITS:
+            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+        self._init = UATState(target=target, expression=expression, D=int(D), K=int(K), D_deep=int(D_deep),
+                              units=units, fit=fit)
         self._x = np.linspace(*X_RANGE, N_POINTS)
+        self._kinks: list | None = None  # moved kinks (None: evenly spaced)
+        self._phi: list | None = None    # output weights set by hand
+        self._syncing = False
         super().__init__()
 
     def _make_controls(self):
@@ -239,7 +317,20 @@ class UniversalApproximation(App):
             "target": W.Dropdown(options=options, value=s.target, description="target"),
             "expression": W.Text(value=s.expression, description="f(x) =", continuous_update=False,
                                  placeholder="lambda x: np.sin(3 * x)"),
-            "D": W.IntSlider(value=s.D, min=1, max=D_MAX, description="units D"),
+            "D": W.IntSlider(value=s.D, min=1, max=D_MAX, description="hidden units D"),
+            "units": W.Dropdown(options=[("ReLU hinges", "relu"), ("sigmoid steps", "sigmoid")], value=s.units,
+                                description="unit type"),
+            "fit": W.Dropdown(options=[("least squares (best φ)", "least squares"),
+                                       (f"training (Adam, {TRAINING_STEPS} steps)", "training"),
+                                       ("by hand (slider φ_d)", "by hand")],
+                              value=s.fit, description="output φ"),
+            "unit": W.IntSlider(value=1, min=1, max=s.D, description="unit d"),
+            "kink": W.FloatSlider(value=float(even_kinks(s.D)[0]), min=X_RANGE[0], max=X_RANGE[1], step=0.01,
+                                  description="its kink c_d", readout_format=".2f"),
+            "weight": W.FloatSlider(value=0.0, min=-PHI_RANGE, max=PHI_RANGE, step=0.01,
+                                    description="its weight φ_d", readout_format=".2f"),
+            "reset_kinks": W.Button(description="space the kinks evenly",
+                                    tooltip="put the kinks (or centres) back, evenly spaced"),
             "show_pieces": W.Checkbox(value=s.show_pieces, description="show each unit φ_d h_d(x)"),
             "K": W.IntSlider(value=s.K, min=1, max=4, description="deep: layers K"),
             "D_deep": W.IntSlider(value=s.D_deep, min=3, max=5, description="deep: width D"),
@@ -247,9 +338,72 @@ class UniversalApproximation(App):
 
     def _read_state(self) -> UATState:
         c = self.controls
-        return UATState(target=c["target"].value, expression=c["expression"].value, D=int(c["D"].value),
+        D = int(c["D"].value)
+        kinks = tuple(self._kinks) if self._kinks is not None and len(self._kinks) == D else None
+        phi = (tuple(self._phi) if c["fit"].value == "by hand" and self._phi is not None
+               and len(self._phi) == D + 1 else None)
+        return UATState(target=c["target"].value, expression=c["expression"].value, D=D,
                         show_pieces=bool(c["show_pieces"].value), K=int(c["K"].value),
-                        D_deep=int(c["D_deep"].value))
+                        D_deep=int(c["D_deep"].value), units=c["units"].value, fit=c["fit"].value,
+                        kinks=kinks, phi=phi)
+
+    def _on_change(self, change=None) -> None:
+        """Moving a unit's kink or weight edits the network; a new D spaces the kinks evenly again."""
+        if self._syncing:
+            return
+        c = self.controls
+        owner = change["owner"] if change is not None else None
+        d = int(c["unit"].value) - 1
+        if owner is c["D"]:
+            self._kinks = None
+            self._phi = None
+        elif owner is c["kink"]:
+            if abs(c["kink"].value - self._slider_value("kink", self.fit["kinks"][d])) < 1e-9:
+                return  # the slider only reports the value it was given (rounded to its step)
+            kinks = list(self.fit["kinks"])
+            kinks[d] = float(c["kink"].value)
+            self._kinks = kinks
+        elif owner is c["weight"]:
+            if abs(c["weight"].value - self._slider_value("weight", self.fit["phi"][d])) < 1e-9:
+                return  # the slider only reports the value it was given (rounded to its step)
+            phi = [self.fit["phi0"], *self.fit["phi"]]  # start from what is shown
+            phi[d + 1] = float(c["weight"].value)
+            self._phi = phi
+            if c["fit"].value != "by hand":
+                self._syncing = True  # the next redraw (below) shows the change
+                try:
+                    c["fit"].value = "by hand"
+                finally:
+                    self._syncing = False
+                self.say("Output weights are now set by hand; choose 'least squares' or 'training' to fit them.")
+        elif owner is c["fit"] and c["fit"].value == "by hand":
+            self._phi = [self.fit["phi0"], *self.fit["phi"]]  # by hand from the weights shown
+        elif owner is c["units"] and c["fit"].value == "by hand":
+            self._phi = None  # weights of hinges mean nothing for sigmoids: start from zero
+        super()._on_change(change)
+
+    def space_kinks_evenly(self) -> None:
+        """Put the kinks (or centres) back where they started, evenly spaced."""
+        self._kinks = None
+
+    def _show_unit(self, state: UATState) -> None:
+        """Set the unit sliders to the chosen unit's kink and weight (without redrawing)."""
+        c = self.controls
+        self._syncing = True
+        try:
+            c["unit"].max = state.D
+            d = int(c["unit"].value) - 1
+            c["kink"].description = "its kink c_d" if state.units == "relu" else "its centre c_d"
+            c["kink"].value = self._slider_value("kink", self.fit["kinks"][d])
+            c["weight"].value = self._slider_value("weight", self.fit["phi"][d])
+        finally:
+            self._syncing = False
+
+    def _slider_value(self, name: str, value: float) -> float:
+        """``value`` as the slider ``name`` can hold it: within its range, on its step."""
+        slider = self.controls[name]
+        value = float(np.clip(value, slider.min, slider.max))
+        return round(round(value / slider.step) * slider.step, 10)
 
     def target_function(self, state: UATState) -> Callable:
         """The target as a function of x (the custom one is parsed from the text box)."""
@@ -264,6 +418,7 @@ class UniversalApproximation(App):
     def _build(self, fig):
         from matplotlib.collections import LineCollection
 
+        self.on_click("reset_kinks", self.space_kinks_evenly)
         ax, ax_e, ax_k = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.0, 1.2]})
         fig.subplots_adjust(left=0.05, right=0.985, bottom=0.22, top=0.9, wspace=0.28)
         self.ax, self.ax_err, self.ax_deep = ax, ax_e, ax_k
@@ -298,9 +453,11 @@ class UniversalApproximation(App):
         x = self._x
         f = self.target_function(state)
         y_target = _evaluate(f, x)
-        fit = shallow_fit(y_target, x, state.D)
+        fit = shallow_fit(y_target, x, state.D, kinks=state.kinks, units=state.units, fit=state.fit,
+                          phi=state.phi)
         self.fit = fit
-        key = (state.target, state.expression if state.target == "custom" else "")
+        self._show_unit(state)
+        key = (state.target, state.expression if state.target == "custom" else "", state.units)
         if getattr(self, "_target_key", None) != key:
             # a new target: a new target curve, error curve and limits
             self._target_key = key
@@ -310,23 +467,27 @@ class UniversalApproximation(App):
             lo, hi = float(y_target.min()), float(y_target.max())
             pad = 0.15 * (hi - lo) + 0.1
             self.ax.set_ylim(np.floor((lo - pad) * 20) / 20, np.ceil((hi + pad) * 20) / 20)
-            self.errors = _error_curve(key, y_target.tobytes())
+            self.errors = _error_curve(key, y_target.tobytes(), state.units)
             # the same error axis for every target (errors compare at a glance); an error below
             # ERROR_FLOOR (|x| with a kink at 0 is exact) sits on the bottom edge
             top = 10.0 ** max(0.0, np.ceil(np.log10(float(self.errors.max()))))
             self.ax_err.set_ylim(ERROR_FLOOR, top)
             self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, ERROR_FLOOR))
         ends = np.array([X_RANGE[0], X_RANGE[1]])
-        if state.show_pieces:
+        if state.show_pieces and state.units == "relu":
             # phi_d h_d(x) is zero left of its kink c_d and a line right of it: 3 points draw it exactly
             phi = fit["net"].weights[1][0]
-            segs = [np.array([[ends[0], 0.0], [c, 0.0], [ends[1], p * (ends[1] - c)]])
-                    for c, p in zip(fit["kinks"], phi)]
+            segs = [np.array([[ends[0], 0.0], [min(max(c, ends[0]), ends[1]), 0.0],
+                              [ends[1], p * max(ends[1] - c, 0.0)]]) for c, p in zip(fit["kinks"], phi)]
             self.pieces.set_segments(segs)
+        elif state.show_pieces:
+            self.pieces.set_segments([np.column_stack([x, piece]) for piece in fit["pieces"]])
         self.pieces.set_visible(state.show_pieces)
         self.fit_line.set_data(x, fit["y"])
         self.kink_dots.set_data(fit["kinks"], np.full(state.D, self.ax.get_ylim()[0]))
-        self.fit_title.set_text(f"RMS error {fit['rms']:.4f}")
+        how = {"least squares": "least squares", "training": f"{TRAINING_STEPS} Adam steps",
+               "by hand": "φ by hand"}[state.fit]
+        self.fit_title.set_text(f"{how}: RMS error {fit['rms']:.4f}, max {fit['max_error']:.3f}")
         self.err_dot.set_data([state.D], [max(fit["rms"], self.ax_err.get_ylim()[0])])
         regions, xs, ys = _deep_curve(state.D_deep, state.K)
         self.deep_regions = regions
@@ -334,7 +495,8 @@ class UniversalApproximation(App):
         self.deep_title.set_text(f"{regions} = {state.D_deep + 1}{str(state.K).translate(_SUP)} regions")
 
 
-def universal_approximation(target="sine", D: int = 6, K: int = 2, D_deep: int = 3) -> UniversalApproximation:
+def universal_approximation(target="sine", D: int = 6, K: int = 2, D_deep: int = 3, units: str = "relu",
+                            fit: str = "least squares") -> UniversalApproximation:
     """The universal-approximation app (display it as a cell's last expression).
 
     Args:
@@ -342,5 +504,7 @@ def universal_approximation(target="sine", D: int = 6, K: int = 2, D_deep: int =
             (vectorised over a NumPy array) to approximate on [-1, 1].
         D: the number of hidden units of the shallow network.
         K, D_deep: the depth and width of the deep network in the right panel.
+        units: "relu" (hinges) or "sigmoid" (smooth steps) hidden units.
+        fit: how the output weights are set: "least squares", "training" or "by hand".
     """
-    return UniversalApproximation(target=target, D=D, K=K, D_deep=D_deep)
+    return UniversalApproximation(target=target, D=D, K=K, D_deep=D_deep, units=units, fit=fit)

@@ -238,26 +238,25 @@ class GradientDescentApp(App):
 
     def _make_controls(self):
         W = self._W
-        style = {"description_width": "110px"}
         s = DescentState()
         return {
             "surface": W.Dropdown(options=[("line w x + b (convex)", "linear"),
                                            ("sin(w x + b) (non-convex)", "sine")],
-                                  value=s.surface, description="model", style=style),
+                                  value=s.surface, description="model"),
             "optimizer": W.Dropdown(options=list(OPTIMIZERS.items()), value=s.optimizer,
-                                    description="optimizer", style=style),
+                                    description="optimizer"),
             "learning_rate": W.FloatLogSlider(value=s.learning_rate, base=10, min=-3, max=0.5, step=0.05,
                                               description="learning rate", readout_format=".3g",
-                                              continuous_update=False, style=style),
+                                              continuous_update=False),
             "batch": W.ToggleButtons(options=list(BATCH_SIZES), value=s.batch, description="batch",
-                                     style={**style, "button_width": "80px"}),
+                                     tooltip="how many data points each gradient step uses"),
             "w0": W.FloatSlider(value=s.w0, min=W_RANGE[0], max=W_RANGE[1], step=0.1, description="start w",
-                                continuous_update=False, style=style),
+                                continuous_update=False),
             "b0": W.FloatSlider(value=s.b0, min=B_RANGE[0], max=B_RANGE[1], step=0.1, description="start b",
-                                continuous_update=False, style=style),
+                                continuous_update=False),
             "steps": W.IntSlider(value=s.steps, min=5, max=MAX_STEPS, step=5, description="steps",
-                                 continuous_update=False, style=style),
-            "frame": W.IntSlider(value=s.frame, min=0, max=s.steps, description="show step", style=style),
+                                 continuous_update=False),
+            "frame": W.IntSlider(value=s.frame, min=0, max=s.steps, description="show step"),
         }
 
     def __init__(self):
@@ -273,14 +272,15 @@ class GradientDescentApp(App):
     # -- layout: the controls, a Play button that animates "show step", the figure, a text line
     def _layout(self, W):
         self.play = W.Play(value=self.controls["frame"].value, min=0, max=self.controls["steps"].value,
-                           interval=60, description="animate the path")
+                           interval=60, description="animate the path", show_repeat=False,
+                           tooltip="animate the path step by step")
         W.jslink((self.play, "value"), (self.controls["frame"], "value"))
         W.jslink((self.play, "max"), (self.controls["frame"], "max"))
-        self.info = W.HTML(layout=W.Layout(width="95%"))
+        self.info = W.HTML()
         c = self.controls
-        left = W.VBox([c["surface"], c["optimizer"], c["learning_rate"], c["batch"], c["w0"], c["b0"],
-                       c["steps"], W.HBox([self.play, c["frame"]])], layout=W.Layout(min_width="330px"))
-        return W.VBox([W.HTML(f"<b>{self.title}</b>"), W.HBox([left, self._view]), self.info, self.status])
+        left = self.controls_column([c["surface"], c["optimizer"], c["learning_rate"], c["batch"], c["w0"],
+                                     c["b0"], c["steps"], c["frame"], self.play])
+        return self.frame([[left, self.figure_box()], self.info])
 
     def _on_change(self, change=None):
         if self._syncing:

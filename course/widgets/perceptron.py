@@ -28,6 +28,14 @@ __all__ = ["perceptron_explorer", "PerceptronExplorer", "PerceptronState", "perc
 GATES = ("and", "or", "xor", "nand", "nor")
 XLIM = YLIM = (-0.5, 1.5)
 W_RANGE = 4.0
+#: the weight sliders' step. The perceptron rule moves a weight by alpha/4 times a whole number (the
+#: mean over the 4 points of alpha (y - y_hat) x, with x in {0, 1}), and alpha is a multiple of
+#: 0.05: from a start on this grid every learning step lands on it exactly, so the status line, the
+#: sliders (which snap to their grid in the browser), the plot and the next step use the same numbers
+W_STEP = 0.0125
+#: the sliders' readout: 5 significant digits, trailing zeros dropped (d3-format's default type,
+#: which ipywidgets uses; Python's ".5g" writes the same)
+W_FORMAT = ".5"
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,23 @@ def perceptron_view(state: PerceptronState) -> dict:
             "line": line_in_box(state.w, state.b, XLIM, YLIM)}
 
 
+def on_slider(value: float) -> float:
+    """``value`` as a weight slider holds it: clipped to +-W_RANGE and rounded to W_STEP."""
+    steps = round(float(np.clip(value, -W_RANGE, W_RANGE)) / W_STEP)
+    return round(steps * W_STEP, 10)  # the last round drops float noise (0.30000000000000004)
+
+
+def weight_text(value: float) -> str:
+    """A weight as the sliders' readout shows it (W_FORMAT): 5 significant digits, no trailing zeros."""
+    return f"{value + 0.0:.5g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def z_label(z: float) -> str:
+    """The label of a point's net input, two decimals, without a "-0.00" for a z that rounds to zero."""
+    text = f"{z:.2f}"
+    return "z=0.00" if text in ("-0.00", "0.00") else f"z={text}"
+
+
 def learning_step(state: PerceptronState) -> tuple[tuple[float, float], float, int]:
     """One step of the perceptron rule from the state's weights: returns (w, b, errors before the step)."""
     X, y = datasets.logic_gate(state.gate)
@@ -88,7 +113,9 @@ class PerceptronExplorer(App):
     figsize = (8.4, 4.1)
 
     def __init__(self, gate: str = "and", w=(0.5, -0.5), b: float = 0.2, alpha: float = 0.5):
-        self._init = PerceptronState(gate=gate, w=(float(w[0]), float(w[1])), b=float(b), alpha=float(alpha))
+        # the starting weights as the sliders hold them (their grid, their range)
+        self._init = PerceptronState(gate=gate, w=(on_slider(w[0]), on_slider(w[1])), b=on_slider(b),
+                                     alpha=float(alpha))
         if gate not in GATES:
             raise ValueError(f"gate must be one of {', '.join(GATES)}, got {gate!r}")
         self.history: list[int] = []
@@ -98,7 +125,7 @@ class PerceptronExplorer(App):
     def _make_controls(self):
         W = self._W
         s = self._init
-        slider = dict(min=-W_RANGE, max=W_RANGE, step=0.05, readout_format=".2f", continuous_update=True)
+        slider = dict(min=-W_RANGE, max=W_RANGE, step=W_STEP, readout_format=W_FORMAT, continuous_update=True)
         controls = {
             "gate": W.Dropdown(options=[(g.upper(), g) for g in GATES], value=s.gate, description="data"),
             "w1": W.FloatSlider(value=s.w[0], description="w1", **slider),
@@ -168,14 +195,17 @@ class PerceptronExplorer(App):
     def learn(self, steps: int = 1) -> None:
         """Apply the perceptron rule ``steps`` times from the sliders' weights, moving the sliders."""
         state = self._read_state()
+        clipped = False
         for _ in range(steps):
             w, b, errors = learning_step(state)
             self.history.append(errors)
+            clipped = clipped or max(abs(w[0]), abs(w[1]), abs(b)) > W_RANGE
+            # each step starts from the weights the sliders can hold, as a slider-made state would
+            w, b = (on_slider(w[0]), on_slider(w[1])), on_slider(b)
             state = PerceptronState(state.gate, w, b, state.alpha, tuple(self.history))
-        clipped = max(abs(w[0]), abs(w[1]), abs(b)) > W_RANGE
-        self.set(w1=float(np.clip(w[0], -W_RANGE, W_RANGE)), w2=float(np.clip(w[1], -W_RANGE, W_RANGE)),
-                 b=float(np.clip(b, -W_RANGE, W_RANGE)))
-        self.say(f"step {len(self.history)}: w = ({w[0]:.2f}, {w[1]:.2f}), b = {b:.2f}"
+        self.set(w1=w[0], w2=w[1], b=b)
+        self.say(f"step {len(self.history)}: w = ({weight_text(w[0])}, {weight_text(w[1])}), "
+                 f"b = {weight_text(b)}"
                  + ("  (clipped to the slider range)" if clipped else ""))
 
     def reset(self) -> None:
@@ -204,7 +234,7 @@ class PerceptronExplorer(App):
         self.points.set_array(view["y"])
         self.wrong.set_offsets(X[view["wrong"]] if view["wrong"].any() else np.empty((0, 2)))
         for t, z in zip(self.z_texts, view["z"]):
-            t.set_text(f"z={z:.2f}")
+            t.set_text(z_label(z))
         n_right = int(round(view["accuracy"] * len(X)))
         self.accuracy_text.set_text(f"accuracy {n_right}/{len(X)}")
         self.gate_text.set_text(state.gate.upper())

@@ -49,6 +49,9 @@ SIZES = (1, 32, 32, 1)
 EPOCHS = 1000
 LEARNING_RATE = 0.02
 SNAPSHOT_EVERY = 10
+#: epochs at which a run in progress is shown (a first result within a few hundredths of a second,
+#: then a better one), before the whole run
+PREVIEW_AT = (20, 200)
 SMALL = 1e-3                                  # "near zero": |w| < SMALL
 BINS = np.linspace(-1.5, 1.5, 61)             # weight histogram (the outer bins collect the rest)
 X_GRID = np.linspace(0.0, 2 * np.pi, 200)
@@ -177,22 +180,24 @@ def _record(net: MLP, epoch: int) -> dict:
 _RESULTS: dict = {}
 
 
-def train(config: RegConfig, progress=None) -> FitResult:
+def train(config: RegConfig, progress=None, preview=None) -> FitResult:
     """Train the network of ``config`` for up to EPOCHS epochs (full batch, Adam); cached by config.
 
-    ``progress(epoch)`` is called every 50 epochs (the widget's progress bar).
+    ``progress(epoch)`` is called every 50 epochs (the widget's progress bar), and
+    ``preview(epoch, train_loss, val_loss, record)`` at the epochs of PREVIEW_AT, with the losses
+    so far and the network's curve and weight histogram then (the widget shows the run so far).
     The result depends only on ``config`` (the initial weights and the dropout
     masks are seeded).
     """
     config.check()
     if config not in _RESULTS:
-        _RESULTS[config] = _run(config, progress)
+        _RESULTS[config] = _run(config, progress, preview)
         while len(_RESULTS) > 32:
             _RESULTS.pop(next(iter(_RESULTS)))
     return _RESULTS[config]
 
 
-def _run(config: RegConfig, progress) -> FitResult:
+def _run(config: RegConfig, progress, preview=None) -> FitResult:
     x_tr, y_tr, x_va, y_va = data()
     X_tr, X_va = scale(x_tr), scale(x_va)
     Y_tr, Y_va = y_tr[:, None], y_va[:, None]
@@ -227,6 +232,8 @@ def _run(config: RegConfig, progress) -> FitResult:
                 snaps.append(_record(net, epoch))
             if progress is not None and epoch % 50 == 0:
                 progress(epoch)
+            if preview is not None and epoch in PREVIEW_AT:
+                preview(epoch, np.array(train_loss), np.array(val_loss), _record(net, epoch))
             if stopper is not None and stopper.update(epoch, val_loss[-1], net):
                 stopped_at = epoch
                 break
@@ -256,23 +263,22 @@ class RegularizationApp(App):
     def _make_controls(self):
         W = self._W
         c = RegConfig()
-        style = {"description_width": "105px"}
         return {
             "penalty": W.ToggleButtons(options=list(PENALTIES), value=c.penalty, description="penalty",
-                                       style={**style, "button_width": "80px"}),
+                                       tooltip="the penalty added to the loss"),
             "lam": W.FloatLogSlider(value=c.lam, base=10, min=-5, max=-1, step=0.25, description="lambda",
-                                    readout_format=".1e", continuous_update=False, style=style),
+                                    readout_format=".1e", continuous_update=False),
             "l1_method": W.ToggleButtons(options=[("proximal (exact zeros)", "proximal"),
                                                   ("subgradient", "subgradient")],
                                          value=c.l1_method, description="L1 step",
-                                         style={**style, "button_width": "150px"}),
+                                         tooltip="how an L1 penalty enters a step: the exact proximal step "
+                                                 "(sets small weights to zero) or the subgradient"),
             "dropout": W.FloatSlider(value=c.dropout, min=0.0, max=0.5, step=0.05, description="dropout p",
-                                     continuous_update=False, style=style),
+                                     continuous_update=False),
             "early_stopping": W.Checkbox(value=c.early_stopping, description="early stopping", indent=False),
             "patience": W.IntSlider(value=c.patience, min=10, max=300, step=10, description="patience",
-                                    continuous_update=False, style=style),
-            "epoch": W.IntSlider(value=EPOCHS, min=0, max=EPOCHS, step=SNAPSHOT_EVERY, description="show epoch",
-                                 style=style),
+                                    continuous_update=False),
+            "epoch": W.IntSlider(value=EPOCHS, min=0, max=EPOCHS, step=SNAPSHOT_EVERY, description="show epoch"),
         }
 
     def _read_state(self) -> RegState:
@@ -285,17 +291,15 @@ class RegularizationApp(App):
     def _layout(self, W):
         c = self.controls
         self.play = W.Play(value=c["epoch"].value, min=0, max=EPOCHS, step=SNAPSHOT_EVERY, interval=80,
-                           description="replay the training")
+                           description="replay the training", show_repeat=False,
+                           tooltip="replay the training epoch by epoch")
         W.jslink((self.play, "value"), (c["epoch"], "value"))
         self.progress = W.IntProgress(value=0, min=0, max=EPOCHS, description="training",
-                                      layout=W.Layout(width="320px", visibility="hidden"))
+                                      layout=W.Layout(visibility="hidden"))
         self.info = W.HTML()
-        left = W.VBox([c["penalty"], c["lam"], c["l1_method"], c["dropout"],
-                       W.HBox([c["early_stopping"], c["patience"]]), W.HBox([self.play, c["epoch"]]),
-                       self.progress])
-        return W.VBox([W.HTML(f"<b>{self.title}</b>"),
-                       W.HTML(f"<span style='color:#444'>{self.explanation}</span>"),
-                       left, self._view, self.info, self.status])
+        left = self.controls_column([c["penalty"], c["lam"], c["l1_method"], c["dropout"], c["early_stopping"],
+                                     c["patience"], c["epoch"], self.play, self.progress])
+        return self.frame([[left, self.figure_box()], self.info])
 
     def _on_change(self, change=None) -> None:
         # a new run is shown from its end: jump the replay slider to the last epoch
@@ -358,13 +362,37 @@ class RegularizationApp(App):
     def _progress(self, epoch: int) -> None:
         self.progress.value = epoch
 
+    def _preview(self, epoch: int, train_loss, val_loss, record: dict) -> None:
+        """Show the run so far (the first result of a new configuration), while it trains on."""
+        epochs = np.arange(len(train_loss))
+        self.fit_line.set_data(X_GRID, record["curve"])
+        self.train_curve.set_data(epochs, train_loss)
+        self.val_curve.set_data(epochs, val_loss)
+        self.now_line.set_xdata([epoch, epoch])
+        best = int(np.nanargmin(val_loss))
+        self.best_line.set_xdata([best, best])
+        self.best_dot.set_data([best], [val_loss[best]])
+        self.best_text.set_text(f"training: epoch {epoch} of {EPOCHS}...")
+        self._loss_limits(train_loss, val_loss)
+        self.hist.set_data(np.maximum(record["hist"], 0.7))
+        self.zero_text.set_text(f"exactly 0: {record['zeros']}\n|w| < {SMALL:g}: {record['small']}")
+        self.previews.append(epoch)
+        self.show()
+
+    def _loss_limits(self, train_loss, val_loss) -> None:
+        """The loss axis in whole decades around the losses."""
+        losses = np.concatenate([train_loss, val_loss])
+        losses = losses[np.isfinite(losses) & (losses > 0)]
+        self.ax_loss.set_ylim(10.0 ** np.floor(np.log10(losses.min())), 10.0 ** np.ceil(np.log10(losses.max())))
+
     def _draw(self, state: RegState) -> None:
         config = state.config
+        self.previews = []  # the epochs shown while this configuration trained
         if config not in _RESULTS:
             self.progress.layout.visibility = "visible"
             self.progress.value = 0
         try:
-            fit = train(config, progress=self._progress)
+            fit = train(config, progress=self._progress, preview=self._preview)
         finally:
             self.progress.layout.visibility = "hidden"
         snap = fit.snapshot(state.epoch)
@@ -382,9 +410,7 @@ class RegularizationApp(App):
                                     f"early stopping: best epoch {fit.best_epoch}")
         else:
             self.best_text.set_text(f"lowest validation loss: epoch {fit.best_epoch}")
-        losses = np.concatenate([fit.train_loss, fit.val_loss])
-        losses = losses[np.isfinite(losses) & (losses > 0)]
-        self.ax_loss.set_ylim(10.0 ** np.floor(np.log10(losses.min())), 10.0 ** np.ceil(np.log10(losses.max())))
+        self._loss_limits(fit.train_loss, fit.val_loss)
         self.hist.set_data(np.maximum(snap["hist"], 0.7))
         self.zero_text.set_text(f"exactly 0: {snap['zeros']}\n|w| < {SMALL:g}: {snap['small']}")
         self.info.value = self.describe(state, fit, snap)

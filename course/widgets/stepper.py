@@ -145,10 +145,16 @@ def backward_values(state: StepperState) -> dict:
     return v
 
 
+#: what 'next ▶' says at the last step, and '◀ back' at step 0
+END_MESSAGE = "This is the last step. Press '◀ back' to go back, or change x, y or the network."
+START_MESSAGE = "This is step 0, the first one: press 'next ▶' to go on."
+
+
 class _Stepper(App):
     """What the two steppers share: the preset menu, the inputs, the diagram, next/back."""
 
     figsize = (6.4, 4.2)
+    controls_width = "400px"  # room for the network menu's longest name
     presets: tuple[str, ...] = tuple(PRESETS)
 
     def __init__(self, preset: str, x=None, y=None):
@@ -216,8 +222,18 @@ class _Stepper(App):
                             show_fd=bool(c["show_fd"].value) if "show_fd" in c else False)
 
     def _move(self, by: int) -> None:
+        """One step forward (+1) or back (-1); at either end, say so instead of doing nothing."""
         s = self.controls["step"]
-        s.value = int(np.clip(s.value + by, s.min, s.max))
+        new = int(np.clip(s.value + by, s.min, s.max))
+        if new == s.value:
+            self.say(END_MESSAGE if by > 0 else START_MESSAGE)
+        else:
+            self.say("")
+            s.value = new
+
+    def _mark_last(self, heading: str, step: int) -> str:
+        """The heading, marked as the last step when there is no next one."""
+        return f"{heading}  (last step)" if step >= self.controls["step"].max else heading
 
     # ------------------------------------------------------------ figure
     def _build(self, fig):
@@ -296,6 +312,7 @@ class ForwardStepper(_Stepper):
             heading = f"step {step}: layer {step}, z and a = σ(z)"
         else:
             heading = f"step {step}: output ŷ = {_vec(v['y_hat'])},  C = {fmt(v['loss'], 6)}"
+        heading = self._mark_last(heading, step)
         self.heading = heading
         self.equations.value = f"<b>{html.escape(heading)}</b><br>" + self._equations(state, v, step)
 
@@ -359,6 +376,7 @@ class BackpropStepper(_Stepper):
             heading = f"step {step}: δ and ∂C/∂W of layer {first_done}"
             if state.show_fd:
                 heading += f" (FD rel. error {v['fd_error']:.0e})"
+        heading = self._mark_last(heading, step)
         self.heading = heading
         self.equations.value = f"<b>{html.escape(heading)}</b><br>" + self._equations(state, v, step)
 

@@ -32,7 +32,7 @@ import numpy as np
 from course import datasets as _datasets
 from course import optim as _optim
 from course.mlp import MLP
-from course.widgets._base import App
+from course.widgets._base import App, fit_control
 
 __all__ = ["playground", "PlaygroundApp", "PlaygroundConfig", "PlaygroundState", "Run", "make_data",
            "new_run", "train_to", "DATASETS"]
@@ -248,7 +248,8 @@ class PlaygroundApp(App):
     """TensorFlow Playground in Jupyter: train a small MLP on a 2-D dataset and watch every neuron."""
 
     title = "Training playground"
-    explanation = ("Choose data and a network, then press play (one epoch per tick; pause any time). "
+    explanation = ("Choose data and a network, then press ▶ train (one epoch per tick); pause stops where it is, "
+                   "↺ reset goes back to epoch 0. "
                    "Orange is class 0 / negative, blue is class 1 / positive.")
     figsize = (10.0, 3.7)
 
@@ -256,33 +257,26 @@ class PlaygroundApp(App):
     def _make_controls(self):
         W = self._W
         c = PlaygroundConfig()
-        style = {"description_width": "95px"}
-        narrow = W.Layout(width="260px")
-        hidden_count = W.BoundedIntText(value=len(c.hidden), min=0, max=MAX_LAYERS, description="hidden layers",
-                                        style=style, layout=W.Layout(width="160px"))
+        hidden_count = W.BoundedIntText(value=len(c.hidden), min=0, max=MAX_LAYERS, description="hidden layers")
         controls = {
-            "dataset": W.Dropdown(options=list(DATASETS), value=c.dataset, description="data", style=style,
-                                  layout=narrow),
+            "dataset": W.Dropdown(options=list(DATASETS), value=c.dataset, description="data"),
             "noise": W.IntSlider(value=int(100 * c.noise), min=0, max=50, step=5, description="noise %",
-                                 continuous_update=False, style=style, layout=narrow),
+                                 continuous_update=False),
             "train_percent": W.IntSlider(value=int(100 * c.train_fraction), min=10, max=90, step=10,
-                                         description="training %", continuous_update=False, style=style,
-                                         layout=narrow),
-            "activation": W.Dropdown(options=ACTIVATIONS, value=c.activation, description="activation",
-                                     style=style, layout=narrow),
+                                         description="training %", continuous_update=False),
+            "activation": W.Dropdown(options=ACTIVATIONS, value=c.activation, description="activation"),
             "learning_rate": W.SelectionSlider(options=LEARNING_RATES, value=c.learning_rate,
                                                description="learning rate", continuous_update=False,
-                                               style=style, layout=narrow),
+),
             "batch_size": W.IntSlider(value=c.batch_size, min=1, max=30, description="batch size",
-                                      continuous_update=False, style=style, layout=narrow),
+                                      continuous_update=False),
             "regularization": W.Dropdown(options=["none", "L1", "L2"], value=c.regularization,
-                                         description="penalty", style=style, layout=narrow),
+                                         description="penalty"),
             "reg_rate": W.SelectionSlider(options=REG_RATES, value=c.reg_rate, description="penalty rate",
-                                          continuous_update=False, style=style, layout=narrow),
+                                          continuous_update=False),
             "dropout": W.FloatSlider(value=c.dropout, min=0.0, max=0.5, step=0.05, description="dropout",
-                                     continuous_update=False, style=style, layout=narrow),
-            "seed": W.BoundedIntText(value=c.seed, min=0, max=9999, description="seed", style=style,
-                                     layout=W.Layout(width="160px")),
+                                     continuous_update=False),
+            "seed": W.BoundedIntText(value=c.seed, min=0, max=9999, description="seed"),
             "layers": hidden_count,
         }
         for l in range(1, MAX_LAYERS + 1):
@@ -294,13 +288,17 @@ class PlaygroundApp(App):
             controls[f"remove_neuron_{l}"] = W.Button(description="-", layout=W.Layout(width="48px"),
                                                       tooltip=f"one neuron less in hidden layer {l}")
         controls.update({
-            "add_layer": W.Button(description="+ layer", layout=W.Layout(width="80px")),
-            "remove_layer": W.Button(description="- layer", layout=W.Layout(width="80px")),
+            "add_layer": W.Button(description="+ layer", tooltip="one more hidden layer"),
+            "remove_layer": W.Button(description="- layer", tooltip="one hidden layer less"),
+            # the clock of the training: its own buttons are hidden (its "stop" would also rewind);
+            # the labelled buttons below start, pause, step and reset it
             "epoch": W.Play(value=0, min=0, max=5000, step=1, interval=150, description="train",
-                            show_repeat=False),
-            "step": W.Button(description="step", tooltip="train one epoch", layout=W.Layout(width="70px")),
-            "reset": W.Button(description="reset", tooltip="back to the initial weights (epoch 0)",
-                              layout=W.Layout(width="70px")),
+                            show_repeat=False, layout=W.Layout(display="none")),
+            "train": W.Button(description="▶ train", tooltip="train one epoch per tick until paused",
+                              button_style="success"),
+            "pause": W.Button(description="pause", tooltip="pause the training (it stays at this epoch)"),
+            "step": W.Button(description="step", tooltip="train one epoch"),
+            "reset": W.Button(description="↺ reset", tooltip="pause and go back to the initial weights (epoch 0)"),
             "show_test": W.Checkbox(value=False, description="show test data", indent=False),
             "discretize": W.Checkbox(value=False, description="discretize output", indent=False),
         })
@@ -316,6 +314,8 @@ class PlaygroundApp(App):
         c = self.controls
         self.on_click("step", lambda: setattr(c["epoch"], "value", c["epoch"].value + 1))
         self.on_click("reset", self.reset)
+        self.on_click("train", self.train)
+        self.on_click("pause", self.pause)
         self.on_click("add_layer", lambda: self._bump("layers", +1))
         self.on_click("remove_layer", lambda: self._bump("layers", -1))
         for l in range(1, MAX_LAYERS + 1):
@@ -326,6 +326,14 @@ class PlaygroundApp(App):
     def _bump(self, name: str, delta: int) -> None:
         control = self.controls[name]
         control.value = int(np.clip(control.value + delta, control.min, control.max))
+
+    def train(self) -> None:
+        """Start training: one epoch (or "per tick" epochs) per tick of the clock, until paused."""
+        self.controls["epoch"].playing = True
+
+    def pause(self) -> None:
+        """Pause the training; it stays at the current epoch and goes on from there."""
+        self.controls["epoch"].playing = False
 
     def reset(self) -> None:
         """Pause and go back to epoch 0 (the seeded initial weights)."""
@@ -358,25 +366,29 @@ class PlaygroundApp(App):
         c = self.controls
         self._config_widgets = {c[name] for name in self._CONFIG_CONTROLS}
         self.speed = W.Dropdown(options=[("1 epoch", 1), ("5 epochs", 5), ("20 epochs", 20)], value=1,
-                                description="per tick", style={"description_width": "60px"},
-                                layout=W.Layout(width="170px"))
+                                description="per tick", tooltip="epochs trained per tick of the clock")
         self.info = W.HTML()
         self._layer_rows = []
         for l in range(1, MAX_LAYERS + 1):
-            row = W.HBox([W.Label(f"layer {l}:", layout=W.Layout(width="55px")), c[f"remove_neuron_{l}"],
+            row = W.HBox([W.Label(f"layer {l}:", layout=W.Layout(width="auto", min_width="fit-content")),
+                          c[f"remove_neuron_{l}"],
                           c[f"neurons_{l}"], c[f"add_neuron_{l}"]])
             self._layer_rows.append(row)
         c["layers"].observe(lambda _change: self._show_layer_rows(), names="value")
         self._show_layer_rows()
-        data = W.VBox([W.HTML("<b>data</b>"), c["dataset"], c["noise"], c["train_percent"], c["seed"]])
-        network = W.VBox([W.HTML("<b>network</b>"), W.HBox([c["remove_layer"], c["add_layer"]]), c["layers"],
-                          *self._layer_rows, c["activation"]])
-        training = W.VBox([W.HTML("<b>training</b>"), c["learning_rate"], c["batch_size"], c["regularization"],
-                           c["reg_rate"], c["dropout"]])
-        run = W.HBox([c["epoch"], c["step"], c["reset"], self.speed, c["show_test"], c["discretize"]])
-        return W.VBox([W.HTML(f"<b>{self.title}</b>"),
-                       W.HTML(f"<span style='color:#444'>{self.explanation}</span>"),
-                       W.HBox([data, network, training]), run, self._view, self.info, self.status])
+        column = "300px"
+        data = self.controls_column([W.HTML("<b>data</b>"), c["dataset"], c["noise"], c["train_percent"],
+                                     c["seed"]], column)
+        network = self.controls_column([W.HTML("<b>network</b>"), W.HBox([c["remove_layer"], c["add_layer"]]),
+                                        c["layers"], *self._layer_rows, c["activation"]], column)
+        training = self.controls_column([W.HTML("<b>training</b>"), c["learning_rate"], c["batch_size"],
+                                         c["regularization"], c["reg_rate"], c["dropout"]], column)
+        run = [c["epoch"], c["train"], c["pause"], c["step"], c["reset"], self.speed, c["show_test"],
+               c["discretize"]]
+        for control in run:
+            fit_control(control)
+        self.speed.layout.width = "170px"
+        return self.frame([[data, network, training], run, [self.figure_box()], self.info])
 
     def _show_layer_rows(self) -> None:
         n = self.controls["layers"].value
