@@ -40,3 +40,10 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 def unknown_name(kind: str, given: str, known) -> ValueError:
     """The error for a name that is not in a registry, listing the known names."""
     return ValueError(f"unknown {kind} {given!r}; known {kind}s are: {', '.join(sorted(known))}")
+
+
+def non_negative(value, name: str) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` if it is negative, NaN or infinite."""
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    return float(value)

@@ -25,7 +25,7 @@ def test_forward_example_000_relu_3_2_1():
 
 def _square_net():
     return course.MLP.from_weights([[[1, -3], [-2, 1]], [2, -1]], activation="square",
-                                   output_activation="square")
+                                   output_activation="square", train_biases=False)
 
 
 def test_forward_backward_example_001_square_activation():
@@ -142,7 +142,7 @@ def test_dropout_backward_uses_the_same_mask(rng):
     net = course.MLP([3, 6, 1], activation="tanh", seed=2)
     X, y = rng.standard_normal((4, 3)), rng.standard_normal(4)
     net.forward(X, dropout=0.5, rng=np.random.default_rng(0))
-    mask = net._masks[0].copy()
+    mask = net.dropout_masks[0].copy()
     dW, _ = net.backward(y)
     assert np.any(mask == 0) and np.any(mask == 2.0)
 
