@@ -31,9 +31,6 @@ from course.history import History
 
 __all__ = ["MLP", "History", "count_parameters"]
 
-_RELU_LIKE = {"relu", "leaky_relu", "elu", "selu", "gelu", "swish", "softplus"}
-
-
 def count_parameters(sizes, bias: bool = True) -> int:
     """sum_l n_l (n_(l-1) + 1): the weights and biases of a network with these layer sizes.
 
@@ -105,7 +102,7 @@ class MLP:
 
     # ------------------------------------------------------------ construction
     def _init_weight(self, n_in, n_out, act, init):
-        scheme = init or ("he" if act.name in _RELU_LIKE else "xavier")
+        scheme = init or ("he" if act.relu_like else "xavier")
         if scheme == "he":
             std = np.sqrt(2.0 / n_in)
         elif scheme == "xavier":
