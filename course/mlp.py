@@ -208,10 +208,15 @@ class MLP:
         if not self.a:
             raise RuntimeError("backward(y) needs the cached values of a forward pass: call forward(X) first")
         _, dC_da = self.loss.value_and_grad(self.a[-1], self._target(y))
-        return self._backprop(dC_da)
+        return self.backprop(dC_da)
 
-    def _backprop(self, dC_da):
-        """The delta equations, from dC/da^(L) (shape (N, n_L)) down to layer 1; returns (dC/dW^(l), dC/db^(l))."""
+    def backprop(self, dC_da) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The delta equations, from dC/da^(L) (shape (N, n_L)) down to layer 1; returns (dC/dW^(l), dC/db^(l)).
+
+        Needs the cache of :meth:`forward`. ``vjp`` is v * sigma'(z) for the elementwise
+        activations and the Jacobian product of softmax; dropout masks (lecture 9)
+        pass the gradient only through the kept neurons.
+        """
         L = len(self.weights)
         dW, db, self.deltas = [None] * L, [None] * L, [None] * L
         for l in range(L, 0, -1):
@@ -285,7 +290,7 @@ class MLP:
         proximal = l1_method == "proximal" and l1 > 0
         self.forward(X, dropout, rng)
         loss, dC_da = self.loss.value_and_grad(self.a[-1], self._target(y))
-        dW, db = self._backprop(dC_da)
+        dW, db = self.backprop(dC_da)
         if l1 or l2:
             dW = [g + p for g, p in zip(dW, _reg.penalty_grads(self.weights, 0.0 if proximal else l1, l2))]
         grads = dW + (db if self.train_biases else [])

@@ -139,7 +139,9 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def step_size(self, i: int) -> np.ndarray:
-        """alpha_i = alpha / (sqrt(v_hat_i) + eps), v_hat = v / (1 - beta_2^t): parameter i's step sizes. Shape: like it.
+        """alpha_i = alpha / (sqrt(v_hat_i) + eps), v_hat = v / (1 - beta_2^t): parameter i's step sizes.
+
+        Shape: like parameter i.
 
         Adam's update is w_i <- w_i - alpha_i m_hat_i, gradient descent with a step
         size of its own for every weight (read after at least one step).

@@ -42,7 +42,8 @@ def test_ridge_solution_has_zero_regularised_gradient():
     Phi = np.column_stack([np.ones(30), rng.normal(size=(30, 5))])
     y = rng.normal(size=30)
     lam = 1e-2
-    D = np.eye(6); D[0, 0] = 0.0
+    D = np.eye(6)
+    D[0, 0] = 0.0
     w = np.linalg.solve(Phi.T @ Phi + 30 * lam * D, Phi.T @ y)
     grad = Phi.T @ losses.half_mse.grad(Phi @ w, y).ravel()
     grad[1:] += course.regularization.l2_grad(w[1:], lam)

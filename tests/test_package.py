@@ -20,7 +20,7 @@ def test_import_course_does_not_load_heavy_libraries():
 def test_lazy_submodules_and_unknown_attribute():
     assert course.activations.get("relu").name == "relu"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        course.nope
+        _ = course.nope
 
 
 def test_device_prefers_cuda_then_mps_then_cpu(monkeypatch):

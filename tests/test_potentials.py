@@ -9,7 +9,6 @@ torch = pytest.importorskip("torch")
 
 from course import potentials as P  # noqa: E402
 from course.torch import potential  # noqa: E402
-from course.torch.training import fit  # noqa: E402
 
 LJ = P.LennardJones()
 

@@ -9,7 +9,7 @@ import course  # noqa: E402
 from course import convolution as conv  # noqa: E402
 from course import potentials as P  # noqa: E402
 from course.torch import device as td  # noqa: E402
-from course.torch import nets, training  # noqa: E402
+from course.torch import nets, potential, training  # noqa: E402
 
 from helpers import torch_mlp_grads  # noqa: E402
 

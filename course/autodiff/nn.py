@@ -61,7 +61,7 @@ class Neuron(Module):
             raise ValueError(f"n_in must be a positive whole number, got {n_in!r}")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.activation = activation
-        self._sigma = _activation(activation)
+        self.sigma = _activation(activation)
         self.w = [Value(float(v), label="w") for v in rng.standard_normal(int(n_in)) / np.sqrt(n_in)]
         self.b = Value(0.0, label="b") if bias else None
 
@@ -73,7 +73,7 @@ class Neuron(Module):
             z = z + w_k * x_k
         if self.b is not None:
             z = z + self.b
-        return self._sigma(z)
+        return self.sigma(z)
 
     def parameters(self) -> list[Value]:
         return self.w + ([self.b] if self.b is not None else [])
@@ -144,7 +144,7 @@ class MLP(Module):
         model = cls(net.sizes, activation=acts[0], output_activation=acts[-1], bias=net.train_biases)
         for layer, W, b, act in zip(model.layers, net.weights, net.biases, acts):
             for j, neuron in enumerate(layer.neurons):
-                neuron.activation, neuron._sigma = act, _activation(act)
+                neuron.activation, neuron.sigma = act, _activation(act)
                 for k, w in enumerate(neuron.w):
                     w.data = float(W[j, k])
                 if neuron.b is not None:

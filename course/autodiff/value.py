@@ -234,9 +234,10 @@ class Value:
         self.grad += seed
         order.reverse()
         for node in order:
-            if node._local is None:
+            local = node._local  # noqa: SLF001 - a Value reading its own class's closure
+            if local is None:
                 continue
-            contributions = node._local(node.grad)
+            contributions = local(node.grad)
             for parent, contribution in zip(node.parents, contributions):
                 parent.grad += contribution
         return order

@@ -91,7 +91,10 @@ class NeuralNetworkPotential(nn.Module):
         return R, False
 
     def descriptors(self, R: torch.Tensor) -> torch.Tensor:
-        """The standardised symmetry functions (G - mean) / std (mean per feature, one overall std). Shape: (B, N, 3) -> (B, N, K)."""
+        """The standardised symmetry functions (G - mean) / std (mean per feature, one overall std).
+
+        Shape: (B, N, 3) -> (B, N, K).
+        """
         R, _ = self._batched(R)
         G = radial_symmetry_functions(R, self.mu, self.eta, self.r_cut)
         return (G - self.feature_mean) / self.feature_std
