@@ -26,7 +26,7 @@ from course import activations as _activations
 from course import losses as _losses
 from course import optim as _optim
 from course import regularization as _reg
-from course._checks import as_float_array, non_negative
+from course._checks import as_float_array, layer_sizes, non_negative
 from course.history import History
 
 __all__ = ["MLP", "History", "count_parameters"]
@@ -37,18 +37,8 @@ def count_parameters(sizes, bias: bool = True) -> int:
     >>> count_parameters([2, 300, 300, 1])
     91501
     """
-    sizes = _check_sizes(sizes)
+    sizes = layer_sizes(sizes)
     return sum(n_out * (n_in + int(bias)) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
-
-
-def _check_sizes(sizes) -> list[int]:
-    try:
-        sizes = [int(n) for n in sizes]
-    except (TypeError, ValueError):
-        raise TypeError(f"sizes must be a list of layer widths such as [2, 64, 1], got {sizes!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list at least an input and an output width, all >= 1, got {sizes}")
-    return sizes
 
 
 class MLP:
@@ -80,7 +70,7 @@ class MLP:
 
     def __init__(self, sizes, activation="relu", output_activation="identity", loss="half_mse",
                  seed: int = 0, init: str | None = None, dtype=np.float64, train_biases: bool = True):
-        self.sizes = _check_sizes(sizes)
+        self.sizes = layer_sizes(sizes)
         self.seed = seed
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):

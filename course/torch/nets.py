@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from course import activations
+from course._checks import layer_sizes
 
 __all__ = ["Square", "activation_module", "mlp", "mlp_to_torch", "mlp_from_torch", "count_parameters"]
 
@@ -51,9 +52,7 @@ def mlp(sizes, activation="tanh", output_activation="identity", dtype=torch.floa
 
     The output activation is left out when it is the identity. Shape: (B, n_0) -> (B, n_L).
     """
-    sizes = [int(n) for n in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list at least an input and an output width, all >= 1, got {sizes}")
+    sizes = layer_sizes(sizes)
     layers: list[nn.Module] = []
     n_layers = len(sizes) - 1
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
