@@ -31,6 +31,7 @@ from course.history import History
 
 __all__ = ["MLP", "History", "count_parameters"]
 
+
 def count_parameters(sizes, bias: bool = True) -> int:
     """sum_l n_l (n_(l-1) + 1): the weights and biases of a network with these layer sizes.
 
