@@ -15,23 +15,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from course import activations
 from course.autodiff.value import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "half_mse", "ACTIVATIONS"]
 
-ACTIVATIONS = {
-    "identity": lambda z: z,
-    "relu": lambda z: z.relu(),
-    "tanh": lambda z: z.tanh(),
-    "sigmoid": lambda z: z.sigmoid(),
-    "square": lambda z: z ** 2,
-}
+#: the activations of :mod:`course.activations` that a Value computes, each by its Value method of that name
+#: (derived from the one registry: an activation added there and as a Value method is available here)
+ACTIVATIONS = {name: getattr(Value, name) for name in activations.names() if hasattr(Value, name)}
 
 
 def _activation(name: str):
-    if name not in ACTIVATIONS:
+    """sigma as an operation on Values, by the registry's name (aliases such as "linear" accepted)."""
+    canonical = activations.get(name).name
+    if canonical not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(sorted(ACTIVATIONS))}, got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[canonical]
 
 
 class Module:
