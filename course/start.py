@@ -33,6 +33,8 @@ def resolve(name: str, exercises_dir: Path | None = None) -> Path | None:
     key = key[:-len(".ipynb")] if key.endswith(".ipynb") else key
     if re.fullmatch(r"\d+", key):
         key = f"ex{int(key):02d}"
+    if not key:
+        return None
     for path in exercises(exercises_dir):
         if path.stem == key or path.stem.split("_")[0] == key.lower():
             return path

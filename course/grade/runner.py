@@ -37,6 +37,11 @@ def _limit_resources(rlimits: dict) -> None:
         except (ValueError, OSError):  # above the current hard limit: keep the lower one
             pass
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead
+    try:  # if memory runs out on the machine, the kernel's processes are the first the system stops
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
 
 
 def _copy_font_cache(src: str, dest: str) -> None:
