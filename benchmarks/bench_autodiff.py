@@ -141,7 +141,7 @@ def main():
     print(f"chain of {args.n:,} scalar operations ({clock} time, median of {args.repeats})")
     print(f"{'engine':38s} {'build [s]':>10s} {'backward [s]':>13s}")
     for name, fn in (("course.autodiff.Value", chain_value), ("PyTorch, 0-d float64 tensors", chain_torch)):
-        r = _median(lambda: fn(args.n), args.repeats)
+        r = _median(lambda fn=fn: fn(args.n), args.repeats)
         print(f"{name:38s} {r['build']:10.3f} {r['backward']:13.3f}")
     nodes, results = mlp_cases(args.repeats)
     print(f"\ngradient of a 2-16-16-1 tanh network's cost on 32 samples ({nodes:,} Value nodes)")

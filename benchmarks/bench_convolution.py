@@ -30,9 +30,10 @@ def main():
         W = rng.standard_normal((c_out, c_in, k, k))
         b = rng.standard_normal(c_out)
         xt, Wt, bt = torch.from_numpy(x), torch.from_numpy(W), torch.from_numpy(b)
-        t_np = best_of(lambda: conv.conv2d(x, W, b, padding=k // 2))
-        t_loop = best_of(lambda: conv.conv2d_loops(x, W, b, padding=k // 2), repeat=2)
-        t_t = best_of(lambda: torch.nn.functional.conv2d(xt, Wt, bt, padding=k // 2))
+        pad = k // 2
+        t_np = best_of(lambda x=x, W=W, b=b, pad=pad: conv.conv2d(x, W, b, padding=pad))
+        t_loop = best_of(lambda x=x, W=W, b=b, pad=pad: conv.conv2d_loops(x, W, b, padding=pad), repeat=2)
+        t_t = best_of(lambda xt=xt, Wt=Wt, bt=bt, pad=pad: torch.nn.functional.conv2d(xt, Wt, bt, padding=pad))
         print(f"conv2d N={n} C={c_in}->{c_out} {size}x{size} k={k}".ljust(38)
               + f" {t_np * 1e3:10.2f} ms {t_loop * 1e3:9.2f} ms {t_t * 1e3:7.2f} ms")
     x = rng.standard_normal((64, 16, 8, 8))

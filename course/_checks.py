@@ -40,3 +40,21 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 def unknown_name(kind: str, given: str, known) -> ValueError:
     """The error for a name that is not in a registry, listing the known names."""
     return ValueError(f"unknown {kind} {given!r}; known {kind}s are: {', '.join(sorted(known))}")
+
+
+def non_negative(value, name: str) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` if it is negative, NaN or infinite."""
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def layer_sizes(sizes) -> list[int]:
+    """The layer widths [n_0, ..., n_L] as whole numbers, or a clear error (at least two widths, all >= 1)."""
+    try:
+        sizes = [int(n) for n in sizes]
+    except (TypeError, ValueError):
+        raise TypeError(f"sizes must be a list of layer widths such as [2, 64, 1], got {sizes!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes must list at least an input and an output width, all >= 1, got {sizes}")
+    return sizes

@@ -51,6 +51,11 @@ class Activation:
         name: the registry name (``"relu"``).
         formula: the formula in plain text, for plots and error messages.
         params: the parameters it was built with (``{"slope": 0.01}``).
+        torch_name: the ``torch.nn`` module computing the same function (``"ReLU"``; its
+            parameters are ``params`` in order), or None where there is none
+            (:mod:`course.torch.nets` builds the modules from it).
+        relu_like: True for the unbounded ReLU family, whose layers start with He's
+            initialisation; sigmoid-like ones use Xavier's.
     """
 
     name: str
@@ -59,6 +64,8 @@ class Activation:
     _df: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     params: dict = field(default_factory=dict)
     _vjp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    torch_name: str | None = None
+    relu_like: bool = False
 
     def f(self, z) -> np.ndarray:
         """a = sigma(z). Shape: same as ``z``."""
@@ -80,30 +87,6 @@ class Activation:
         """(d sigma / d z) v: the forward-mode step, v * sigma'(z). Shape: same as ``z``."""
         return np.asarray(v) * self.df(z)
 
-    # In-place variants for the training loop of course.MLP, which reuses its buffers
-    # (inputs are validated arrays there; ``out`` may be ``v`` itself).
-    def _f_into(self, z: np.ndarray, out: np.ndarray) -> None:
-        out[...] = self._f(z)
-
-    def _vjp_into(self, z: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
-        if self._vjp is not None:
-            out[...] = self._vjp(z, v)
-        else:
-            np.multiply(v, self._df(z), out=out)
-
-
-class _ReLU(Activation):
-    """relu(z) = max(0, z), with in-place kernels for the training loop."""
-
-    def __init__(self):
-        super().__init__("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0))
-
-    def _f_into(self, z, out):
-        np.maximum(z, 0.0, out=out)
-
-    def _vjp_into(self, z, v, out):
-        np.multiply(v, z > 0, out=out)
-
 
 class Softmax(Activation):
     """softmax(z)_i = exp(z_i) / sum_j exp(z_j), along the last axis.
@@ -114,7 +97,7 @@ class Softmax(Activation):
     """
 
     def __init__(self):
-        super().__init__("softmax", "exp(z_i) / sum_j exp(z_j)", _softmax, _softmax_diag, {})
+        super().__init__("softmax", "exp(z_i) / sum_j exp(z_j)", _softmax, _softmax_diag, {}, torch_name="Softmax")
 
     def jvp(self, z, v) -> np.ndarray:
         """J v = s * (v - sum(s * v)) row by row. Shape: same as ``z``."""
@@ -123,9 +106,6 @@ class Softmax(Activation):
         return s * (v - np.sum(s * v, axis=-1, keepdims=True))
 
     vjp = jvp  # J is symmetric
-
-    def _vjp_into(self, z, v, out):
-        out[...] = self.vjp(z, v)
 
     def jacobian(self, z) -> np.ndarray:
         """J_ij = s_i (delta_ij - s_j). Shape: (..., n) -> (..., n, n)."""
@@ -247,27 +227,41 @@ def _dsquare(z):
 
 
 # ---------------------------------------------------------------- the registry
-def _simple(name, formula, f, df):
-    return lambda: Activation(name, formula, f, df, {})
+def _simple(name, formula, f, df, torch_name=None, relu_like=False):
+    return lambda: Activation(name, formula, f, df, {}, torch_name=torch_name, relu_like=relu_like)
+
+
+def _leaky_relu(slope=0.01):
+    return Activation("leaky_relu", f"z if z > 0 else {slope:g} z", *_leaky(float(slope)), {"slope": float(slope)},
+                      torch_name="LeakyReLU", relu_like=True)
+
+
+def _elu_activation(alpha=1.0):
+    return Activation("elu", f"z if z > 0 else {alpha:g} (exp(z) - 1)", *_elu(float(alpha)), {"alpha": float(alpha)},
+                      torch_name="ELU", relu_like=True)
+
+
+def _swish_activation(beta=1.0):
+    # torch.nn.SiLU is swish with beta = 1 only
+    return Activation("swish", f"z sigmoid({beta:g} z)", *_swish(float(beta)), {"beta": float(beta)},
+                      torch_name="SiLU" if float(beta) == 1.0 else None, relu_like=True)
 
 
 _REGISTRY: dict[str, Callable[..., Activation]] = {
     "step": _simple("step", "1 if z >= 0 else 0", _step, _zero),
-    "identity": _simple("identity", "z", _identity, _one),
-    "sigmoid": _simple("sigmoid", "1 / (1 + exp(-z))", _sigmoid, _dsigmoid),
-    "tanh": _simple("tanh", "tanh(z)", _tanh, _dtanh),
-    "relu": _ReLU,
-    "leaky_relu": lambda slope=0.01: Activation(
-        "leaky_relu", f"z if z > 0 else {slope:g} z", *_leaky(float(slope)), {"slope": float(slope)}),
-    "elu": lambda alpha=1.0: Activation(
-        "elu", f"z if z > 0 else {alpha:g} (exp(z) - 1)", *_elu(float(alpha)), {"alpha": float(alpha)}),
-    "selu": _simple("selu", "lambda (z if z > 0 else alpha (exp(z) - 1))", _selu, _dselu),
-    "gelu": _simple("gelu", "z Phi(z)", _gelu, _dgelu),
-    "swish": lambda beta=1.0: Activation(
-        "swish", f"z sigmoid({beta:g} z)", *_swish(float(beta)), {"beta": float(beta)}),
-    "softplus": _simple("softplus", "log(1 + exp(z))", _softplus, _sigmoid),
+    "identity": _simple("identity", "z", _identity, _one, "Identity"),
+    "sigmoid": _simple("sigmoid", "1 / (1 + exp(-z))", _sigmoid, _dsigmoid, "Sigmoid"),
+    "tanh": _simple("tanh", "tanh(z)", _tanh, _dtanh, "Tanh"),
+    "relu": lambda: Activation("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0),
+                               torch_name="ReLU", relu_like=True),
+    "leaky_relu": _leaky_relu,
+    "elu": _elu_activation,
+    "selu": _simple("selu", "lambda (z if z > 0 else alpha (exp(z) - 1))", _selu, _dselu, "SELU", True),
+    "gelu": _simple("gelu", "z Phi(z)", _gelu, _dgelu, "GELU", True),
+    "swish": _swish_activation,
+    "softplus": _simple("softplus", "log(1 + exp(z))", _softplus, _sigmoid, "Softplus", True),
     "softmax": Softmax,
-    "square": _simple("square", "z^2", _square, _dsquare),
+    "square": _simple("square", "z^2", _square, _dsquare, "Square"),
 }
 _ALIASES = {"linear": "identity", "silu": "swish", "prelu": "leaky_relu", "heaviside": "step"}
 

@@ -64,6 +64,11 @@ class Loss:
         """dC/dy_hat. Shape: (m, n_outputs), like ``y_hat`` made 2-D."""
         return self._grad(*self._arrays(y_hat, y))
 
+    def value_and_grad(self, y_hat, y) -> tuple[float, np.ndarray]:
+        """(C(y_hat, y), dC/dy_hat), the inputs checked once: what a training step needs."""
+        y_hat, y = self._arrays(y_hat, y)
+        return float(self._value(y_hat, y)), self._grad(y_hat, y)
+
     __call__ = value
 
 

@@ -18,7 +18,7 @@ Batches hold one sample per row, so in code the layer rule reads
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
 
 import numpy as np
 
@@ -26,11 +26,10 @@ from course import activations as _activations
 from course import losses as _losses
 from course import optim as _optim
 from course import regularization as _reg
-from course._checks import as_float_array
+from course._checks import as_float_array, layer_sizes, non_negative
+from course.history import History
 
 __all__ = ["MLP", "History", "count_parameters"]
-
-_RELU_LIKE = {"relu", "leaky_relu", "elu", "selu", "gelu", "swish", "softplus"}
 
 
 def count_parameters(sizes, bias: bool = True) -> int:
@@ -39,39 +38,16 @@ def count_parameters(sizes, bias: bool = True) -> int:
     >>> count_parameters([2, 300, 300, 1])
     91501
     """
-    sizes = _check_sizes(sizes)
+    sizes = layer_sizes(sizes)
     return sum(n_out * (n_in + int(bias)) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
-
-
-def _check_sizes(sizes) -> list[int]:
-    try:
-        sizes = [int(n) for n in sizes]
-    except (TypeError, ValueError):
-        raise TypeError(f"sizes must be a list of layer widths such as [2, 64, 1], got {sizes!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list at least an input and an output width, all >= 1, got {sizes}")
-    return sizes
-
-
-@dataclass
-class History:
-    """What ``MLP.fit`` recorded: the loss per epoch (without the penalty)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
-
-    def __getitem__(self, key):
-        return getattr(self, key)
 
 
 class MLP:
     """A fully connected network: sizes = [n_0 (inputs), n_1, ..., n_L (outputs)].
+
+    The contract (as in ``torch.nn`` and Keras): the constructor allocates the
+    parameters, so ``net.weights`` exists at once; :meth:`fit` trains the network
+    in place, continuing from its current parameters, and returns the :class:`History`.
 
     Args:
         sizes: layer widths, inputs first.
@@ -82,10 +58,11 @@ class MLP:
             ``"sigmoid"`` for binary classification).
         loss: the cost C, a name from :func:`course.losses.names`; default the
             slides' half MSE, C = 1/(2m) sum ||y - y_hat||^2.
-        seed: seeds the initial weights and the shuffling in ``fit``.
+        seed: seeds the initial weights, the shuffling in ``fit`` and dropout.
         init: ``"he"`` (N(0, 2/n_in), for ReLU-like layers), ``"xavier"``
             (N(0, 2/(n_in + n_out)), for sigmoid and tanh) or None to choose by activation.
         dtype: float64 (default) or float32.
+        train_biases: False keeps the biases fixed (only the weights are trained).
 
     Shape:
         X: (N, n_0), one sample per row (a single sample of shape (n_0,) is accepted);
@@ -93,8 +70,8 @@ class MLP:
     """
 
     def __init__(self, sizes, activation="relu", output_activation="identity", loss="half_mse",
-                 seed: int = 0, init: str | None = None, dtype=np.float64):
-        self.sizes = _check_sizes(sizes)
+                 seed: int = 0, init: str | None = None, dtype=np.float64, train_biases: bool = True):
+        self.sizes = layer_sizes(sizes)
         self.seed = seed
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -104,35 +81,35 @@ class MLP:
         if self.loss.name == "softmax_cross_entropy" and self.layer_activations[-1].name == "softmax":
             raise ValueError("loss 'softmax_cross_entropy' applies the softmax itself and takes logits: "
                              "use output_activation='identity', not 'softmax'")
-        self._rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)
         self.weights = [self._init_weight(n_in, n_out, act, init) for n_in, n_out, act in
                         zip(self.sizes[:-1], self.sizes[1:], self.layer_activations)]
         self.biases = [np.zeros(n, dtype=self.dtype) for n in self.sizes[1:]]
-        self.train_biases = True
+        self.train_biases = bool(train_biases)
         self.z: list[np.ndarray] = []
         self.a: list[np.ndarray] = []
         self.deltas: list[np.ndarray] = []
-        self._masks: list[np.ndarray | None] = []
-        self._buffers: _Buffers | None = None  # reused by train_step
+        self.dropout_masks: list[np.ndarray | None] = []
 
     # ------------------------------------------------------------ construction
     def _init_weight(self, n_in, n_out, act, init):
-        scheme = init or ("he" if act.name in _RELU_LIKE else "xavier")
+        scheme = init or ("he" if act.relu_like else "xavier")
         if scheme == "he":
             std = np.sqrt(2.0 / n_in)
         elif scheme == "xavier":
             std = np.sqrt(2.0 / (n_in + n_out))
         else:
             raise ValueError(f"init must be 'he', 'xavier' or None, got {init!r}")
-        return (self._rng.standard_normal((n_out, n_in)) * std).astype(self.dtype)
+        return (self.rng.standard_normal((n_out, n_in)) * std).astype(self.dtype)
 
     @classmethod
     def from_weights(cls, weights, biases=None, activation="relu", output_activation="identity",
-                     loss="half_mse", seed: int = 0) -> "MLP":
-        """A network with the given weights (copied); ``biases=None`` means zero biases that are not trained.
+                     loss="half_mse", seed: int = 0, train_biases: bool = True) -> "MLP":
+        """A network with the given weights (copied); ``biases=None`` means zero biases.
 
         ``weights[l - 1]`` is W^(l) with shape (n_l, n_(l-1)); a 1-D array is a
         layer with one neuron. Biases may be scalars for one-neuron layers.
+        ``train_biases=False`` keeps the biases fixed in training.
         """
         Ws = []
         for i, W in enumerate(weights):
@@ -146,11 +123,10 @@ class MLP:
                     f"weights[{i}] (W^({i + 1})) has shape {Ws[i].shape}, so it expects {Ws[i].shape[1]} inputs, "
                     f"but weights[{i - 1}] (W^({i})) has {Ws[i - 1].shape[0]} outputs (shape {Ws[i - 1].shape})")
         sizes = [Ws[0].shape[1]] + [W.shape[0] for W in Ws]
-        net = cls(sizes, activation=activation, output_activation=output_activation, loss=loss, seed=seed)
+        net = cls(sizes, activation=activation, output_activation=output_activation, loss=loss, seed=seed,
+                  train_biases=train_biases)
         net.weights = Ws
-        if biases is None:
-            net.train_biases = False
-        else:
+        if biases is not None:
             if len(biases) != len(Ws):
                 raise ValueError(f"biases must hold one vector per layer ({len(Ws)}), got {len(biases)}")
             net.biases = []
@@ -167,52 +143,33 @@ class MLP:
         single = X.ndim == 1
         if single:
             X = X[None, :]
-        if X.dtype != self.weights[0].dtype:
-            X = X.astype(self.weights[0].dtype)
-        return X, single
+        return X.astype(self.weights[0].dtype, copy=False), single
 
     def forward(self, X, dropout: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
-        """y_hat = a^(L): the output for a batch, caching every z^(l) and a^(l).
+        """y_hat = a^(L), layer by layer z^(l) = W^(l) a^(l-1) + b^(l), a^(l) = sigma_l(z^(l)).
 
+        Caches every z^(l) and a^(l) (``self.z``, ``self.a``) for :meth:`backward`.
         ``dropout`` > 0 applies inverted dropout to the hidden activations (training
-        and Monte Carlo dropout only). Shape: (N, n_0) -> (N, n_L); a single sample
-        (n_0,) gives (n_L,).
+        and Monte Carlo dropout only), with ``rng`` or the network's own generator.
+        Shape: (N, n_0) -> (N, n_L); a single sample (n_0,) gives (n_L,).
         """
         X, single = self._input(X)
-        a = self._forward(X, dropout, rng)
-        return a[0] if single else a
-
-    def _forward(self, X, dropout=0.0, rng=None, buffers: "_Buffers | None" = None) -> np.ndarray:
-        """The layer rule for every layer; with ``buffers`` (the training loop) the arrays are reused."""
-        if dropout and rng is None:
-            rng = self._rng
-        self.a, self.z, self._masks = [X], [], []
+        rng = self.rng if rng is None else rng
+        L = len(self.weights)
         a = X
-        n_layers = len(self.weights)
-        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.layer_activations), start=1):
-            if a.shape[1] != W.shape[1]:
-                what = "X" if l == 1 else f"a^({l - 1})"
-                raise ValueError(
-                    f"layer {l}: W^({l}) has shape {W.shape} and expects {W.shape[1]} inputs per sample, "
-                    f"but {what} has {a.shape[1]} columns (shape {a.shape})")
-            shape = (a.shape[0], W.shape[0])
-            if buffers is None:
-                z = a @ W.T
-                z += b
-                a = act._f(z)
-            else:
-                z = np.matmul(a, W.T, out=buffers.get("z", l, shape, a.dtype))
-                z += b
-                a = buffers.get("a", l, shape, a.dtype)
-                act._f_into(z, a)
-            mask = None
-            if dropout and l < n_layers:
-                mask = _reg.dropout_mask(a.shape, dropout, rng, a.dtype)
-                a = a * mask if buffers is None else np.multiply(a, mask, out=a)
+        self.a, self.z, self.dropout_masks = [a], [], []
+        for l in range(1, L + 1):
+            W, b, sigma = self.weights[l - 1], self.biases[l - 1], self.layer_activations[l - 1]
+            _check_layer_input(l, a, W)
+            z = a @ W.T + b                                  # z^(l) = W^(l) a^(l-1) + b^(l)
+            a = sigma.f(z)                                   # a^(l) = sigma_l(z^(l))
+            mask = _reg.dropout_mask(a.shape, dropout, rng, a.dtype) if dropout and l < L else None
+            if mask is not None:
+                a = a * mask
             self.z.append(z)
             self.a.append(a)
-            self._masks.append(mask)
-        return a
+            self.dropout_masks.append(mask)
+        return a[0] if single else a
 
     __call__ = forward
 
@@ -241,43 +198,29 @@ class MLP:
         """
         if not self.a:
             raise RuntimeError("backward(y) needs the cached values of a forward pass: call forward(X) first")
-        return self._backprop(self.loss._grad(*self.loss._arrays(self.a[-1], self._target(y))))
+        _, dC_da = self.loss.value_and_grad(self.a[-1], self._target(y))
+        return self.backprop(dC_da)
 
-    def _backprop(self, grad_out, buffers: "_Buffers | None" = None):
-        """The delta equations, from dC/da^(L) (shape (N, n_L)) down to layer 1."""
+    def backprop(self, dC_da) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The delta equations, from dC/da^(L) (shape (N, n_L)) down to layer 1; returns (dC/dW^(l), dC/db^(l)).
+
+        Needs the cache of :meth:`forward`. ``vjp`` is v * sigma'(z) for the elementwise
+        activations and the Jacobian product of softmax; dropout masks (lecture 9)
+        pass the gradient only through the kept neurons.
+        """
         L = len(self.weights)
-        delta = self._vjp(L - 1, grad_out, buffers)
-        dW, db, deltas = [None] * L, [None] * L, [None] * L
-        for l in range(L - 1, -1, -1):
-            deltas[l] = delta
-            W, a_prev = self.weights[l], self.a[l]
-            if buffers is None:
-                dW[l] = delta.T @ a_prev
-                db[l] = delta.sum(axis=0)
-            else:
-                dW[l] = np.matmul(delta.T, a_prev, out=buffers.get("dW", l, W.shape, delta.dtype))
-                db[l] = np.add.reduce(delta, axis=0, out=buffers.get("db", l, (W.shape[0],), delta.dtype))
-            if l > 0:
-                # W^(l+1)^T delta^(l+1) for every sample; with one neuron in the layer it is an outer product
-                if buffers is None:
-                    grad_a = delta * W if W.shape[0] == 1 else delta @ W
-                else:
-                    out = buffers.get("grad_a", l, a_prev.shape, delta.dtype)
-                    grad_a = np.multiply(delta, W, out=out) if W.shape[0] == 1 else np.matmul(delta, W, out=out)
-                if self._masks[l - 1] is not None:
-                    grad_a *= self._masks[l - 1]
-                delta = self._vjp(l - 1, grad_a, buffers, inplace=True)
-        self.deltas = deltas
+        dW, db, self.deltas = [None] * L, [None] * L, [None] * L
+        for l in range(L, 0, -1):
+            sigma, z, a_prev = self.layer_activations[l - 1], self.z[l - 1], self.a[l - 1]
+            delta = sigma.vjp(z, dC_da)                      # delta^(l) = dC/da^(l) * sigma_l'(z^(l))
+            dW[l - 1] = delta.T @ a_prev                     # dC/dW^(l) = delta^(l) a^(l-1)^T
+            db[l - 1] = delta.sum(axis=0)                    # dC/db^(l) = delta^(l)
+            self.deltas[l - 1] = delta
+            if l > 1:
+                dC_da = delta @ self.weights[l - 1]          # dC/da^(l-1) = W^(l)^T delta^(l)
+                if self.dropout_masks[l - 2] is not None:
+                    dC_da = dC_da * self.dropout_masks[l - 2]
         return dW, db
-
-    def _vjp(self, i, grad_a, buffers, inplace=False):
-        """delta^(i+1) = dC/da * sigma'(z^(i+1)) for layer i + 1 (0-based ``i``)."""
-        act, z = self.layer_activations[i], self.z[i]
-        if buffers is None:
-            return act.vjp(z, grad_a)
-        out = grad_a if inplace else buffers.get("delta", i, z.shape, z.dtype)
-        act._vjp_into(z, grad_a, out)
-        return out
 
     def loss_value(self, X, y) -> float:
         """C(y_hat(X), y) with the network's loss."""
@@ -286,55 +229,90 @@ class MLP:
         return self.loss.value(out2, self._target(y))
 
     # ------------------------------------------------------------ parameters
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        """[("W1", W^(1)), ..., ("WL", W^(L)), ("b1", b^(1)), ...]: the trained arrays by name (not copies).
+
+        The biases are listed only when they are trained; the order is the one
+        ``fit`` hands the arrays to the optimizer.
+        """
+        named = [(f"W{l}", W) for l, W in enumerate(self.weights, start=1)]
+        if self.train_biases:
+            named += [(f"b{l}", b) for l, b in enumerate(self.biases, start=1)]
+        return named
+
     def parameters(self) -> list[np.ndarray]:
-        """The trained arrays, in the order ``fit`` hands them to the optimizer."""
-        return self.weights + (self.biases if self.train_biases else [])
+        """The trained arrays, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
 
     @property
     def n_parameters(self) -> int:
         """The number of trained numbers: all weights, plus the biases when they are trained."""
         return int(sum(p.size for p in self.parameters()))
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every weight and bias by name, {"W1": ..., "b1": ...} (as ``torch.nn.Module.state_dict``)."""
+        state = {f"W{l}": W.copy() for l, W in enumerate(self.weights, start=1)}
+        state.update({f"b{l}": b.copy() for l, b in enumerate(self.biases, start=1)})
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy the arrays of ``state`` (from :meth:`state_dict`) into the network's weights and biases."""
+        names = [f"W{l}" for l in range(1, len(self.weights) + 1)] + [f"b{l}" for l in range(1, len(self.biases) + 1)]
+        if sorted(state) != sorted(names):
+            raise ValueError(f"state must hold exactly {names}, got {sorted(state)}")
+        for name, dst in zip(names, self.weights + self.biases):
+            src = np.asarray(state[name])
+            if src.shape != dst.shape:
+                raise ValueError(f"state[{name!r}] must have shape {dst.shape}, got {src.shape}")
+            dst[...] = src
+
     # ------------------------------------------------------------ training
     def train_step(self, X, y, optimizer, l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0,
-                   rng: np.random.Generator | None = None) -> float:
-        """One update on one batch: forward, loss, backward, penalty gradients, optimizer step.
+                   rng: np.random.Generator | None = None, l1_method: str = "subgradient") -> float:
+        """One update on one batch: forward, loss, backward, penalty, optimizer step.
 
+        ``l1_method``: ``"subgradient"`` adds lambda_1 sign(W) to the gradient;
+        ``"proximal"`` steps on C + lambda_2/2 ||W||^2 and then soft-thresholds the
+        weights by lambda_1 times the optimizer's step sizes (exact zeros).
         Returns the batch's loss before the update (without the penalty).
         """
-        X, _ = self._input(X)
-        if self._buffers is None:
-            self._buffers = _Buffers()
-        out = self._forward(X, dropout, rng, self._buffers)
-        y_hat, target = self.loss._arrays(out, self._target(y))
-        loss = self.loss._value(y_hat, target)
-        dW, db = self._backprop(self.loss._grad(y_hat, target), self._buffers)
+        if l1_method not in ("subgradient", "proximal"):
+            raise ValueError(f"l1_method must be 'subgradient' or 'proximal', got {l1_method!r}")
+        proximal = l1_method == "proximal" and l1 > 0
+        self.forward(X, dropout, rng)
+        loss, dC_da = self.loss.value_and_grad(self.a[-1], self._target(y))
+        dW, db = self.backprop(dC_da)
         if l1 or l2:
-            for g, W in zip(dW, self.weights):
-                if l1:
-                    g += l1 * np.sign(W)
-                if l2:
-                    g += l2 * W
-        optimizer.step(self.parameters(), dW + (db if self.train_biases else []))
-        return float(loss)
+            dW = [g + p for g, p in zip(dW, _reg.penalty_grads(self.weights, 0.0 if proximal else l1, l2))]
+        grads = dW + (db if self.train_biases else [])
+        prox = None
+        if proximal:
+            prox = [_reg.l1_prox(l1)] * len(dW) + [None] * (len(grads) - len(dW))
+        optimizer.step(self.parameters(), grads, prox=prox)
+        return loss
 
     def fit(self, X, y, epochs: int = 100, optimizer="gd", learning_rate: float | None = None,
             batch_size: int | None = None, shuffle: bool = True, l1: float = 0.0, l2: float = 0.0,
             validation_data=None, early_stopping=None, dropout: float = 0.0, progress: bool = False,
-            callback=None) -> History:
-        """Train by (mini-batch) gradient descent and return the :class:`History`.
+            callback=None, history: History | None = None, l1_method: str = "subgradient",
+            rng: np.random.Generator | None = None) -> History:
+        """Train by (mini-batch) gradient descent, in place from the current parameters; returns the :class:`History`.
 
         Args:
-            optimizer: ``"gd"``, ``"momentum"``, ``"adam"`` or an optimizer object.
+            optimizer: ``"gd"``, ``"momentum"``, ``"adam"`` or an optimizer object (pass
+                the same object to a later ``fit`` to continue with its state).
             learning_rate: alpha for an optimizer given by name (default 0.01; Adam 0.001).
             batch_size: None for full batch, 1 for stochastic, k for mini-batches of k.
-            l1, l2: penalty strengths lambda_1, lambda_2 on the weights (not the biases).
+            l1, l2: penalty strengths lambda_1, lambda_2 on the weights (not the biases);
+                ``l1_method`` as in :meth:`train_step`.
             validation_data: ``(X_val, y_val)``, evaluated after every epoch.
             early_stopping: a patience in epochs or a :class:`course.regularization.EarlyStopping`;
                 stops when the validation loss stalls and restores the best weights.
-            dropout: drop probability p for the hidden activations during training.
+            dropout: drop probability p for the hidden activations during training
+                (masks drawn from ``rng``, default the network's generator).
             progress: show a progress bar (tqdm).
             callback: ``callback(epoch, history)`` after every epoch; returning False stops.
+            history: a :class:`History` to continue (warm start: epochs are counted on from it).
 
         Raises:
             FloatingPointError: when the loss becomes NaN or infinite (divergence).
@@ -349,8 +327,7 @@ class MLP:
         if int(batch_size) != batch_size or not 1 <= batch_size:
             raise ValueError(f"batch_size must be None (full batch) or a whole number >= 1, got {batch_size!r}")
         batch_size = min(int(batch_size), N)
-        for name, value in (("l1", l1), ("l2", l2)):
-            _reg._check_rate(value, name)
+        l1, l2 = non_negative(l1, "l1"), non_negative(l2, "l2")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         opt = _optim.get(optimizer, learning_rate=learning_rate)
@@ -363,18 +340,20 @@ class MLP:
         if stopper is not None and validation_data is None:
             raise ValueError("early_stopping watches the validation loss: pass validation_data=(X_val, y_val) too")
 
-        history = History()
-        epoch_iter = range(int(epochs))
+        history = History() if history is None else history
+        first = history.epochs
+        epoch_iter = range(first, first + int(epochs))
         if progress:
             from tqdm.auto import tqdm
 
             epoch_iter = tqdm(epoch_iter, desc="training", unit="epoch")
+        start_time = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):
             for epoch in epoch_iter:
-                order = self._rng.permutation(N) if shuffle and batch_size < N else np.arange(N)
+                order = self.rng.permutation(N) if shuffle and batch_size < N else np.arange(N)
                 for start in range(0, N, batch_size):
                     idx = order[start:start + batch_size]
-                    loss = self.train_step(X[idx], y[idx], opt, l1, l2, dropout)
+                    loss = self.train_step(X[idx], y[idx], opt, l1, l2, dropout, rng, l1_method)
                     if not np.isfinite(loss):
                         self._diverged(loss, epoch, opt)
                 train_loss = self.loss_value(X, y)
@@ -390,6 +369,7 @@ class MLP:
                     break
                 if callback is not None and callback(epoch, history) is False:
                     break
+        history.seconds += time.perf_counter() - start_time
         if stopper is not None:
             history.best_epoch = stopper.best_epoch
             if stopper.restore_best:
@@ -417,23 +397,11 @@ class MLP:
         return f"MLP(sizes={self.sizes}, activations={acts}, loss={self.loss.name!r})"
 
 
-class _Buffers:
-    """Arrays the training step reuses from one batch to the next (like PyTorch's caching allocator).
-
-    Allocating fresh megabyte-sized arrays on every step makes the operating system hand
-    out and zero new memory pages each time, which costs as much as the matrix products
-    of a wide network; reusing the arrays avoids it.
-    """
-
-    def __init__(self):
-        self._arrays: dict = {}
-
-    def get(self, kind: str, layer: int, shape: tuple, dtype) -> np.ndarray:
-        key = (kind, layer)
-        arr = self._arrays.get(key)
-        if arr is None or arr.shape != shape or arr.dtype != dtype:
-            arr = self._arrays[key] = np.empty(shape, dtype=dtype)
-        return arr
+def _check_layer_input(l, a, W):
+    if a.shape[1] != W.shape[1]:
+        what = "X" if l == 1 else f"a^({l - 1})"
+        raise ValueError(f"layer {l}: W^({l}) has shape {W.shape} and expects {W.shape[1]} inputs per sample, "
+                         f"but {what} has {a.shape[1]} columns (shape {a.shape})")
 
 
 def _layer_activations(activation, output_activation, n_layers):

@@ -8,6 +8,12 @@ same order at every step.
     >>> opt = Adam(learning_rate=0.01)
     >>> opt.step([W, b], [dW, db])          # W and b are updated in place
 
+Every optimizer is gradient descent with a step size of its own for every
+weight, ``step_size(i)`` (alpha for gradient descent and momentum, alpha_i for
+Adam); ``step(..., prox=...)`` applies a proximal operator ``prox(w, step_size)``
+after the update, e.g. the soft-thresholding of L1
+(:func:`course.regularization.l1_prox`).
+
 The update rules follow PyTorch's ``torch.optim.SGD`` (with and without
 momentum) and ``torch.optim.Adam`` exactly, so the same gradients give the
 same parameters step for step.
@@ -34,8 +40,12 @@ class Optimizer:
         self.t = 0
         self._state: list[dict] | None = None
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Update every ``params[i]`` in place from ``grads[i]``."""
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], prox=None) -> None:
+        """Update every ``params[i]`` in place from ``grads[i]``.
+
+        ``prox``: None, or one entry per parameter, each None or a function
+        ``prox(w, step_size)`` that changes w in place after its update (a proximal step).
+        """
         if len(params) != len(grads):
             raise ValueError(f"step needs one gradient per parameter: got {len(params)} params and {len(grads)} grads")
         if self._state is None:
@@ -43,11 +53,20 @@ class Optimizer:
         elif len(self._state) != len(params):
             raise ValueError(f"this {self.name} optimizer was used with {len(self._state)} parameters; "
                              f"now it got {len(params)}. Create a new optimizer for a new model.")
+        if prox is not None and len(prox) != len(params):
+            raise ValueError(f"prox must hold one entry (a function or None) per parameter ({len(params)}), "
+                             f"got {len(prox)}")
         self.t += 1
         for i, (p, g) in enumerate(zip(params, grads)):
             if p.shape != np.shape(g):
                 raise ValueError(f"grads[{i}] must have the shape of params[{i}] {p.shape}, got {np.shape(g)}")
             self._update(p, g, self._state[i])
+            if prox is not None and prox[i] is not None:
+                prox[i](p, self.step_size(i))
+
+    def step_size(self, i: int):
+        """The step size of parameter ``i`` in the last step: alpha (a number) unless an optimizer adapts it."""
+        return self.learning_rate
 
     def _update(self, p, g, state) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -118,6 +137,21 @@ class Adam(Optimizer):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def step_size(self, i: int) -> np.ndarray:
+        """alpha_i = alpha / (sqrt(v_hat_i) + eps), v_hat = v / (1 - beta_2^t): parameter i's step sizes.
+
+        Shape: like parameter i.
+
+        Adam's update is w_i <- w_i - alpha_i m_hat_i, gradient descent with a step
+        size of its own for every weight (read after at least one step).
+        """
+        if self.t == 0 or self._state is None:
+            raise RuntimeError("Adam.step_size: Adam has not taken a step yet, so it has no second moments")
+        if not 0 <= i < len(self._state):
+            raise IndexError(f"i must index one of the {len(self._state)} parameters, got {i}")
+        v = self._state[i]["v"]
+        return self.learning_rate / (np.sqrt(v) / np.sqrt(1.0 - self.beta2 ** self.t) + self.eps)
 
     def _update(self, p, g, state):
         if "m" not in state:

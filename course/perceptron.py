@@ -18,6 +18,7 @@ import numpy as np
 
 from course import activations as _activations
 from course._checks import as_float_array
+from course.history import History
 
 __all__ = ["Perceptron"]
 
@@ -25,22 +26,31 @@ __all__ = ["Perceptron"]
 class Perceptron:
     """A single neuron trained with the perceptron learning rule.
 
+    The contract of :class:`course.MLP` (and ``torch.nn``): the constructor
+    allocates the weights, :meth:`fit` trains in place, continuing from the
+    current weights, and returns the :class:`~course.history.History`.
+
     Args:
         n_inputs: n, the number of features.
         activation: g, ``"step"`` (default) or any name from :mod:`course.activations`.
         learning_rate: alpha.
-        seed: None starts from zero weights; an integer draws small random ones.
+        seed: None starts from zero weights; an integer draws small random ones, N(0, 0.01^2).
 
-    Attributes (after ``fit``):
-        weights_: (n + 1,) array, ``weights_[0]`` the bias b (the weight on x_0 = 1).
-        errors_: misclassified samples per epoch (step activation) or the loss per epoch.
+    Attributes:
+        weights: (n + 1,) array, ``weights[0]`` the bias b (the weight on x_0 = 1).
     """
 
     def __init__(self, n_inputs: int, activation="step", learning_rate: float = 0.1, seed: int | None = None):
-        self.n_inputs = n_inputs
+        if int(n_inputs) != n_inputs or n_inputs < 1:
+            raise ValueError(f"n_inputs must be a whole number >= 1, got {n_inputs!r}")
+        if not np.isfinite(learning_rate) or learning_rate <= 0:
+            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        self.n_inputs = int(n_inputs)
         self.activation = activation
+        self.g = _activations.get(activation)
         self.learning_rate = learning_rate
         self.seed = seed
+        self.reset_parameters()
 
     @classmethod
     def from_weights(cls, w, b: float, activation="step", learning_rate: float = 0.1) -> "Perceptron":
@@ -50,16 +60,17 @@ class Perceptron:
         array([1.])
         """
         w = as_float_array(w, "w", ndim=1)
-        p = cls(len(w), activation=activation, learning_rate=learning_rate).initialize()
-        p.weights_[:] = np.concatenate([[float(b)], w])
+        p = cls(len(w), activation=activation, learning_rate=learning_rate)
+        p.weights[:] = np.concatenate([[float(b)], w])
         return p
 
-    def _check(self):
-        if int(self.n_inputs) != self.n_inputs or self.n_inputs < 1:
-            raise ValueError(f"n_inputs must be a whole number >= 1, got {self.n_inputs!r}")
-        if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        return _activations.get(self.activation)
+    def reset_parameters(self) -> None:
+        """Set the starting weights again: zeros, or N(0, 0.01^2) drawn with the seed."""
+        n = self.n_inputs + 1
+        if self.seed is None:
+            self.weights = np.zeros(n)
+        else:
+            self.weights = np.random.default_rng(self.seed).normal(0.0, 0.01, n)
 
     def _with_bias_column(self, X) -> np.ndarray:
         X = as_float_array(X, "X", ndim=(1, 2))
@@ -71,31 +82,18 @@ class Perceptron:
 
     def net_input(self, X) -> np.ndarray:
         """z = w^T x + b for every row of X. Shape: (N, n) -> (N,)."""
-        self._check_fitted()
-        return self._with_bias_column(X) @ self.weights_
+        return self._with_bias_column(X) @ self.weights
 
     def predict(self, X) -> np.ndarray:
         """y_hat = g(z). Shape: (N, n) -> (N,)."""
-        z = self.net_input(X)
-        return self._g.f(z)
+        return self.g.f(self.net_input(X))
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of samples with y_hat == y (outputs thresholded at 0.5 unless step)."""
         y_hat = self.predict(X)
-        if self._g.name != "step":
+        if self.g.name != "step":
             y_hat = (y_hat >= 0.5).astype(float)
         return float(np.mean(y_hat == np.asarray(y, dtype=float)))
-
-    def initialize(self) -> "Perceptron":
-        """Set the starting weights (zeros, or N(0, 0.01^2) with a seed)."""
-        self._g = self._check()
-        n = int(self.n_inputs) + 1
-        if self.seed is None:
-            self.weights_ = np.zeros(n)
-        else:
-            self.weights_ = np.random.default_rng(self.seed).normal(0.0, 0.01, n)
-        self.errors_ = []
-        return self
 
     def update(self, X, y) -> float:
         """One learning step on the batch: w <- w + alpha/N sum_k (y^k - y_hat^k) x^k.
@@ -103,41 +101,52 @@ class Perceptron:
         Returns the number of misclassified samples (step) or the loss L(w) (other
         activations) before the step.
         """
-        if not hasattr(self, "weights_"):
-            self.initialize()
         Xb = self._with_bias_column(X)
         y = as_float_array(y, "y", ndim=1)
         if len(y) != len(Xb):
             raise ValueError(f"y must hold one label per row of X ({len(Xb)}), got {len(y)}")
-        y_hat = self._g.f(Xb @ self.weights_)
+        y_hat = self.g.f(Xb @ self.weights)
         error = y - y_hat
-        self.weights_ += self.learning_rate / len(y) * (Xb.T @ error)
-        return float(np.count_nonzero(error)) if self._g.name == "step" else float(0.5 * np.mean(error ** 2))
+        self.weights += self.learning_rate / len(y) * (Xb.T @ error)
+        return float(np.count_nonzero(error)) if self.g.name == "step" else float(0.5 * np.mean(error ** 2))
 
-    def fit(self, X, y, epochs: int = 100) -> "Perceptron":
-        """Apply the learning rule ``epochs`` times to the whole batch; returns self."""
+    def fit(self, X, y, epochs: int = 100) -> History:
+        """Apply the learning rule ``epochs`` times to the whole batch, from the current weights.
+
+        Returns the :class:`~course.history.History`; its ``train_loss`` holds, per
+        epoch, what :meth:`update` returned: the misclassified samples (step) or L(w).
+        """
         if int(epochs) != epochs or epochs < 1:
             raise ValueError(f"epochs must be a positive whole number, got {epochs!r}")
-        self.initialize()
+        history = History()
         for _ in range(int(epochs)):
-            self.errors_.append(self.update(X, y))
+            history.train_loss.append(self.update(X, y))
+        return history
+
+    @property
+    def w(self) -> np.ndarray:
+        """The weights w_1..w_n without the bias."""
+        return self.weights[1:]
+
+    @property
+    def b(self) -> float:
+        """The bias b = w_0."""
+        return float(self.weights[0])
+
+    # Kept until course/widgets/perceptron.py uses reset_parameters() and weights (the widgets' rewrite).
+    def initialize(self) -> "Perceptron":
+        """Deprecated: :meth:`reset_parameters` (returns self)."""
+        self.reset_parameters()
         return self
 
     @property
-    def w_(self) -> np.ndarray:
-        """The weights w_1..w_n without the bias."""
-        self._check_fitted()
-        return self.weights_[1:]
+    def weights_(self) -> np.ndarray:
+        """Deprecated: :attr:`weights`."""
+        return self.weights
 
-    @property
-    def b_(self) -> float:
-        """The bias b = w_0."""
-        self._check_fitted()
-        return float(self.weights_[0])
-
-    def _check_fitted(self):
-        if not hasattr(self, "weights_"):
-            raise RuntimeError("this Perceptron is not fitted yet: call fit(X, y) or initialize() first")
+    @weights_.setter
+    def weights_(self, value):
+        self.weights = value
 
     def __repr__(self):
         return (f"Perceptron(n_inputs={self.n_inputs}, activation={self.activation!r}, "

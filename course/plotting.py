@@ -28,7 +28,8 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["DecisionRegions", "line_in_box", "half_plane_polygon", "polygon_area", "IntervalShading", "mask_intervals", "NetworkDiagram",
+__all__ = ["DecisionRegions", "line_in_box", "half_plane_polygon", "polygon_area", "IntervalShading", "mask_intervals",
+           "NetworkDiagram",
            "plot_decision_regions", "POSITIVE", "NEGATIVE", "CLASS_COLORS"]
 
 #: colours of positive and negative weights (and of the classes 1 and 0)
@@ -223,8 +224,8 @@ class NetworkDiagram:
     """A fully connected network drawn as circles (neurons) and lines (weights).
 
     Layer l = 0..L is a column at x = l * layer_gap; neuron j of layer l is the
-    circle at (l * layer_gap, y_j), neurons one unit apart. The line from neuron k of layer l-1 to neuron j of layer l is the
-    weight w_jk^(l) = ``weights[l-1][j, k]``: its width grows with |w| and its
+    circle at (l * layer_gap, y_j), neurons one unit apart. The line from neuron k of layer l-1 to neuron j of layer l
+    is the weight w_jk^(l) = ``weights[l-1][j, k]``: its width grows with |w| and its
     colour is red for w > 0 and blue for w < 0.
 
     Args:
@@ -262,9 +263,9 @@ class NetworkDiagram:
         self.edges = LineCollection(segments, colors="0.5", linewidths=1.0, zorder=1)
         ax.add_collection(self.edges)
         self.circles, self.neuron_texts = [], []
-        for l, pos in enumerate(self.positions):
+        for pos in self.positions:
             circles, texts = [], []
-            for j, (x, y) in enumerate(pos):
+            for x, y in pos:
                 c = Circle((x, y), radius, facecolor="white", edgecolor="0.2", linewidth=1.2, zorder=2)
                 ax.add_patch(c)
                 circles.append(c)

@@ -8,6 +8,10 @@ function wigglier, so penalising it would only cost fit.
     L2:          C~ = C + lambda/2 w . w          dC~/dw = dC/dw + lambda w
     elastic net: C~ = C + lambda_1 ||w||_1 + lambda_2/2 w . w
 
+L1 can also be applied by its proximal step (:func:`soft_threshold`): take the
+optimizer's step on C alone, then shrink every weight towards 0 by lambda times
+its step size, which sets small weights exactly to 0.
+
 Dropout here is *inverted* dropout: during training each hidden activation is
 kept with probability 1 - p and divided by 1 - p, so that its expected value is
 unchanged and prediction needs no rescaling.
@@ -21,39 +25,33 @@ from typing import Callable
 
 import numpy as np
 
-from course._checks import as_float_array
+from course._checks import as_float_array, non_negative
 
 __all__ = ["l1_penalty", "l1_grad", "l2_penalty", "l2_grad", "elastic_net_penalty", "elastic_net_grad",
-           "penalty_grads", "dropout_mask", "dropout_forward", "dropout_backward",
+           "penalty_grads", "soft_threshold", "l1_prox", "dropout_mask", "dropout_forward", "dropout_backward",
            "mc_dropout_predict", "EarlyStopping", "BaggingEnsemble", "bootstrap_indices"]
-
-
-def _check_rate(value, name):
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return float(value)
 
 
 def l1_penalty(weights, lam: float) -> float:
     """lambda sum_l ||W_l||_1 (sum of absolute values of all weights)."""
-    lam = _check_rate(lam, "lam")
+    lam = non_negative(lam, "lam")
     return lam * float(sum(np.abs(W).sum() for W in _as_list(weights)))
 
 
 def l1_grad(W, lam: float) -> np.ndarray:
     """lambda sign(W). Shape: like ``W``."""
-    return _check_rate(lam, "lam") * np.sign(W)
+    return non_negative(lam, "lam") * np.sign(W)
 
 
 def l2_penalty(weights, lam: float) -> float:
     """lambda/2 sum_l ||W_l||_F^2."""
-    lam = _check_rate(lam, "lam")
+    lam = non_negative(lam, "lam")
     return 0.5 * lam * float(sum((W * W).sum() for W in _as_list(weights)))
 
 
 def l2_grad(W, lam: float) -> np.ndarray:
     """lambda W. Shape: like ``W``."""
-    return _check_rate(lam, "lam") * np.asarray(W)
+    return non_negative(lam, "lam") * np.asarray(W)
 
 
 def elastic_net_penalty(weights, l1: float, l2: float) -> float:
@@ -69,6 +67,26 @@ def elastic_net_grad(W, l1: float, l2: float) -> np.ndarray:
 def penalty_grads(weights, l1: float = 0.0, l2: float = 0.0) -> list[np.ndarray]:
     """The penalty gradient for each weight matrix in ``weights``."""
     return [elastic_net_grad(W, l1, l2) for W in _as_list(weights)]
+
+
+def soft_threshold(W, threshold) -> np.ndarray:
+    """prox of t ||w||_1: sign(w) max(|w| - t, 0), elementwise (t a number or an array shaped like W)."""
+    return np.sign(W) * np.maximum(np.abs(W) - threshold, 0.0)
+
+
+def l1_prox(lam: float) -> Callable[[np.ndarray, np.ndarray], None]:
+    """The proximal L1 step for an optimizer: ``prox(w, step_size)`` sets w <- soft_threshold(w, lambda step_size).
+
+    Pass it to :meth:`course.optim.Optimizer.step` (``prox=[...]``, one per parameter)
+    after a step on the unpenalised cost; ``step_size`` is the optimizer's
+    per-weight step size (alpha for gradient descent, Adam's alpha_i).
+    """
+    lam = non_negative(lam, "lam")
+
+    def prox(w, step_size):
+        w[...] = soft_threshold(w, lam * step_size)
+
+    return prox
 
 
 def _as_list(weights):
@@ -118,9 +136,10 @@ class EarlyStopping:
     """Stop when the validation loss has not improved for ``patience`` epochs.
 
     ``update(epoch, val_loss, model)`` records the best epoch and a copy of the
-    model's weights and biases at that epoch, and returns True when training
-    should stop; ``restore(model)`` puts the best weights back (the slides'
-    point A, the lowest validation loss).
+    model's ``state_dict()`` at that epoch, and returns True when training
+    should stop; ``restore(model)`` puts the best state back with
+    ``model.load_state_dict`` (the slides' point A, the lowest validation loss).
+    The same object serves :class:`course.MLP` and any ``torch.nn.Module``.
     """
 
     patience: int = 10
@@ -129,7 +148,7 @@ class EarlyStopping:
     best_loss: float = field(default=np.inf, init=False)
     best_epoch: int = field(default=-1, init=False)
     wait: int = field(default=0, init=False)
-    _best_params: tuple | None = field(default=None, init=False, repr=False)
+    best_state: dict | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         if int(self.patience) != self.patience or self.patience < 1:
@@ -139,17 +158,16 @@ class EarlyStopping:
         """Record ``val_loss`` of ``epoch``; True means: stop now."""
         if val_loss < self.best_loss - self.min_delta:
             self.best_loss, self.best_epoch, self.wait = float(val_loss), epoch, 0
-            self._best_params = ([W.copy() for W in model.weights], [b.copy() for b in model.biases])
+            self.best_state = copy.deepcopy(model.state_dict())
         else:
             self.wait += 1
         return self.wait >= self.patience
 
     def restore(self, model) -> None:
-        """Copy the best weights and biases back into ``model``."""
-        if self._best_params is None:
+        """Load the state of the best epoch back into ``model``."""
+        if self.best_state is None:
             raise RuntimeError("EarlyStopping.restore: no epoch was recorded yet; call update() first")
-        for dst, src in zip(model.weights + model.biases, self._best_params[0] + self._best_params[1]):
-            dst[...] = src
+        model.load_state_dict(self.best_state)
 
 
 # ---------------------------------------------------------------- bagging

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-TORCH_ACTIVATIONS = {
-    "identity": lambda t, torch: t,
-    "sigmoid": lambda t, torch: torch.sigmoid(t),
-    "tanh": lambda t, torch: torch.tanh(t),
-    "relu": lambda t, torch: torch.relu(t),
-    "leaky_relu": lambda t, torch: torch.nn.functional.leaky_relu(t, 0.01),
-    "elu": lambda t, torch: torch.nn.functional.elu(t, 1.0),
-    "selu": lambda t, torch: torch.nn.functional.selu(t),
-    "gelu": lambda t, torch: torch.nn.functional.gelu(t),
-    "swish": lambda t, torch: torch.nn.functional.silu(t),
-    "softplus": lambda t, torch: torch.nn.functional.softplus(t),
-    "square": lambda t, torch: t * t,
-    "softmax": lambda t, torch: torch.softmax(t, dim=-1),
-}
+def torch_activation(activation, t):
+    """sigma(t) by the torch.nn module that course.torch.nets derives from the activation registry."""
+    from course.torch.nets import activation_module
+
+    return activation_module(activation)(t)
 
 
 def torch_mlp_grads(net, X, y):
@@ -28,7 +19,7 @@ def torch_mlp_grads(net, X, y):
     bs = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in net.biases]
     a = torch.tensor(X, dtype=torch.float64)
     for W, b, act in zip(Ws, bs, net.layer_activations):
-        a = TORCH_ACTIVATIONS[act.name](a @ W.T + b, torch)
+        a = torch_activation(act, a @ W.T + b)
     target = torch.tensor(np.asarray(y, dtype=float).reshape(a.shape), dtype=torch.float64)
     m = a.shape[0]
     if net.loss.name == "half_mse":

@@ -42,7 +42,7 @@ def slide_network():
     """Slides 001, section 3.4 example: x = (3, 2), sigma(z) = z^2 in both layers, no biases, y = 1."""
     W1 = np.array([[1.0, -3.0], [-2.0, 1.0]])
     W2 = np.array([[2.0, -1.0]])
-    return course.MLP.from_weights([W1, W2], activation="square", output_activation="square")
+    return course.MLP.from_weights([W1, W2], activation="square", output_activation="square", train_biases=False)
 
 
 def test_slide_backprop_example_by_value_engine():

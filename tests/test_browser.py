@@ -406,7 +406,7 @@ def _run_notebook(page, lab, notebook: str, widgets: list[str], shots: Path | No
         errors = cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         result = {"error_output": errors.count() > 0 and "Traceback" in errors.first.inner_text()}
         try:  # wait for the widget's figure to render
-            _wait(lambda: page.evaluate(_SIGNATURE_JS, cell.element_handle()), 30, f"{name} to render")
+            _wait(lambda cell=cell: page.evaluate(_SIGNATURE_JS, cell.element_handle()), 30, f"{name} to render")
         except AssertionError:
             pass
         result.update(_exercise(page, cell))

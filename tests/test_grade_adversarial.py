@@ -81,7 +81,8 @@ def batch(tmp_path_factory):
     d = tmp_path_factory.mktemp("batch")
     subs = _submissions(d)
     digests = {name: _digest(p) for name, p in subs.items()}
-    results = grade_many(list(subs.values()), Options(sandbox=SANDBOX, timeout=TIMEOUT, jobs=2, limits=Limits(memory_mb=1536)))
+    results = grade_many(list(subs.values()),
+                         Options(sandbox=SANDBOX, timeout=TIMEOUT, jobs=2, limits=Limits(memory_mb=1536)))
     by_name = {Path(r.submission).stem: r for r in results}
     return subs, by_name, digests
 
@@ -228,7 +229,8 @@ def test_torch_tensors_are_converted_to_numbers(tmp_path):
     torch_sigma = torch_sigma.replace("np.maximum(z, 0)", "torch.clamp(z, min=0)").replace("np.exp", "torch.exp")
     torch_sigma = torch_sigma.replace("np.tanh", "torch.tanh")
     sub = B.write(B.with_answers({"sigma": torch_sigma}), tmp_path / "torch.ipynb")
-    (res,) = grade_many([sub], Options(sandbox=SANDBOX, timeout=120))  # importing torch takes seconds on a busy 2-core machine
+    # importing torch takes seconds on a busy 2-core machine
+    (res,) = grade_many([sub], Options(sandbox=SANDBOX, timeout=120))
     assert res.points == 10, [c.message for t in res.tests for c in t.cases if not c.passed][:3]
 
 
@@ -345,7 +347,8 @@ def test_cli_writes_csv_json_and_feedback_and_reports_bad_files(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "course.grade", str(sol), str(stub), str(tmp_path / "carol.ipynb"),
                            "--csv", str(out / "grades.csv"), "--json", str(out / "report.json"),
-                           "--timeout", "30", "--jobs", "2", "--sandbox", SANDBOX], capture_output=True, text=True, cwd=ROOT,
+                           "--timeout", "30", "--jobs", "2", "--sandbox", SANDBOX],
+                          capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 2, proc.stderr  # graded, but one file could not be
     rows = (out / "grades.csv").read_text().splitlines()

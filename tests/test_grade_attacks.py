@@ -785,7 +785,8 @@ def test_delegation_to_forbidden_modules_earns_nothing(cheat, reference, attack)
     stub = points_by_test(ref_entry(reference, "stub", "ex01"))
     got = points_by_test(e)
     # delegate_autodiff writes sigma honestly and hands only forward to course.autodiff
-    delegated = ("test_forward",) if attack.name == "delegate_autodiff" else ("test_sigma", "test_layer", "test_forward")
+    delegated = (("test_forward",) if attack.name == "delegate_autodiff"
+                 else ("test_sigma", "test_layer", "test_forward"))
     over = {g: got.get(g) for g in delegated if got.get(g, 0) > stub.get(g, 0)}
     assert not over, f"{attack.what}: {over}"
     if attack.name == "delegate":

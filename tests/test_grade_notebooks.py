@@ -39,7 +39,6 @@ def _regions(source: str, begin: str, end: str) -> list[list[str]]:
 def test_there_are_solutions():
     assert {"ex01_forward_pass.ipynb", "ex02_network_derivatives.ipynb", "ex06_perceptron.ipynb",
             "ex07_regularization.ipynb"} <= set(NAMES)
-from tests.helpers import grading_sandbox
 
 
 def test_exercises_are_up_to_date():
@@ -76,7 +75,8 @@ def test_exercise_holds_no_solution_or_hidden_test_text(name):
     for cell in sol["cells"]:
         src, gid = cell_source(cell), nbgrader_meta(cell)["grade_id"]
         kept = set(stub_source(src).splitlines()) if cell["cell_type"] == "code" else set()
-        secret = [line for region in _regions(src, BEGIN_SOLUTION, END_SOLUTION) + _regions(src, BEGIN_HIDDEN, END_HIDDEN)
+        regions = _regions(src, BEGIN_SOLUTION, END_SOLUTION) + _regions(src, BEGIN_HIDDEN, END_HIDDEN)
+        secret = [line for region in regions
                   for line in region if line.strip() and line not in kept]
         leaked = [line for line in secret if line in ex_cells[gid].splitlines()]
         assert not leaked, f"{gid}: {leaked[:3]}"

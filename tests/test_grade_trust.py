@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from course.grade import Case, at_least, at_most, check, forbid, within
-from course.grade.calls import Outcome, call, judge, short_error
+from course.grade.calls import Outcome, judge, short_error
 from course.grade.cases import first_nonfinite
 from course.grade.forbidden import forbidden, message, stub_source, watching
 from course.grade.notebook import NotebookError, parse_notebook, read_limited
@@ -50,7 +50,8 @@ def test_a_case_may_allow_nonfinite_values():
 
 
 def test_first_nonfinite_says_where():
-    assert first_nonfinite([[1.0, 2.0], [3.0, float("nan")]]) == "the answer has nan at entry (1, 1): a number is needed"
+    assert (first_nonfinite([[1.0, 2.0], [3.0, float("nan")]])
+            == "the answer has nan at entry (1, 1): a number is needed")
     assert first_nonfinite({"w": [1.0], "b": float("inf")}) == "the answer ['b'] is inf: a number is needed"
     assert first_nonfinite([1.0, [2.0, 3.0]]) is None
 

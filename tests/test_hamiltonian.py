@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from course import hamiltonian as H  # noqa: E402
-from course.torch_utils import fit  # noqa: E402
+from course.torch import hamiltonian as H  # noqa: E402
+from course.torch.training import fit  # noqa: E402
 
 
 def test_rk4_is_fourth_order_on_the_harmonic_oscillator():

@@ -42,7 +42,8 @@ def test_ridge_solution_has_zero_regularised_gradient():
     Phi = np.column_stack([np.ones(30), rng.normal(size=(30, 5))])
     y = rng.normal(size=30)
     lam = 1e-2
-    D = np.eye(6); D[0, 0] = 0.0
+    D = np.eye(6)
+    D[0, 0] = 0.0
     w = np.linalg.solve(Phi.T @ Phi + 30 * lam * D, Phi.T @ y)
     grad = Phi.T @ losses.half_mse.grad(Phi @ w, y).ravel()
     grad[1:] += course.regularization.l2_grad(w[1:], lam)
@@ -54,8 +55,8 @@ def test_swimming_example_deck_004():
     net = course.MLP.from_weights([[4.0, 2.0, 4.0]], [-3.0], output_activation="step")
     assert net.forward([1.0, 0.0, 1.0]).item() == 1.0
     assert net.z[0].item() == 5.0
-    p = course.Perceptron(3).initialize()
-    p.weights_[:] = [-3.0, 4.0, 2.0, 4.0]
+    p = course.Perceptron(3)
+    p.weights[:] = [-3.0, 4.0, 2.0, 4.0]
     assert p.net_input([1.0, 0.0, 1.0]).item() == 5.0 and p.predict([1.0, 0.0, 1.0]).item() == 1.0
     # the whole truth table: swim whenever the water is warm or there was no shark attack
     X = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)], dtype=float)
@@ -72,29 +73,30 @@ def test_concert_example_with_bias():
 def test_learning_rule_is_minus_alpha_gradient_for_linear_activation():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(8, 3)), rng.normal(size=8)
-    p = course.Perceptron(3, activation="identity", learning_rate=0.1, seed=1).initialize()
-    w0 = p.weights_.copy()
+    p = course.Perceptron(3, activation="identity", learning_rate=0.1, seed=1)
+    w0 = p.weights.copy()
 
     def loss(w):
-        p.weights_ = w
+        p.weights = w
         return losses.half_mse.value(p.predict(X), y)
 
     grad = numerical_gradient(loss, w0.copy())
-    p.weights_ = w0.copy()
+    p.weights = w0.copy()
     p.update(X, y)
-    np.testing.assert_allclose(p.weights_ - w0, -0.1 * grad, atol=1e-9)
+    np.testing.assert_allclose(p.weights - w0, -0.1 * grad, atol=1e-9)
 
 
 def test_perceptron_learns_and_but_not_xor():
     X, y = datasets.logic_gate("and")
-    p = course.Perceptron(2, learning_rate=0.5).fit(X, y, epochs=30)
-    assert p.score(X, y) == 1.0 and p.errors_[-1] == 0
-    first = course.Perceptron(2, learning_rate=0.5).initialize()
+    p = course.Perceptron(2, learning_rate=0.5)
+    history = p.fit(X, y, epochs=30)
+    assert p.score(X, y) == 1.0 and history.train_loss[-1] == 0
+    first = course.Perceptron(2, learning_rate=0.5)
     first.update(X, y)
-    np.testing.assert_allclose(first.weights_, [-0.375, -0.125, -0.125])
+    np.testing.assert_allclose(first.weights, [-0.375, -0.125, -0.125])
     Xx, yx = datasets.logic_gate("xor")
-    px = course.Perceptron(2, learning_rate=0.5, seed=0).fit(Xx, yx, epochs=200)
-    assert min(px.errors_) > 0
+    px = course.Perceptron(2, learning_rate=0.5, seed=0)
+    assert min(px.fit(Xx, yx, epochs=200).train_loss) > 0
 
 
 def test_no_line_classifies_xor():

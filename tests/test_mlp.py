@@ -25,7 +25,7 @@ def test_forward_example_000_relu_3_2_1():
 
 def _square_net():
     return course.MLP.from_weights([[[1, -3], [-2, 1]], [2, -1]], activation="square",
-                                   output_activation="square")
+                                   output_activation="square", train_biases=False)
 
 
 def test_forward_backward_example_001_square_activation():
@@ -142,7 +142,7 @@ def test_dropout_backward_uses_the_same_mask(rng):
     net = course.MLP([3, 6, 1], activation="tanh", seed=2)
     X, y = rng.standard_normal((4, 3)), rng.standard_normal(4)
     net.forward(X, dropout=0.5, rng=np.random.default_rng(0))
-    mask = net._masks[0].copy()
+    mask = net.dropout_masks[0].copy()
     dW, _ = net.backward(y)
     assert np.any(mask == 0) and np.any(mask == 2.0)
 
@@ -257,3 +257,47 @@ def test_float32_networks_stay_float32(rng):
     out = net.forward(rng.standard_normal((4, 3)))
     dW, db = net.backward(rng.standard_normal((4, 2)))
     assert out.dtype == np.float32 and all(g.dtype == np.float32 for g in dW + db)
+
+
+# ------------------------------------------------------------------ the public hooks the widgets drive
+def test_named_parameters_and_state_dict():
+    net = course.MLP([2, 3, 1], seed=0)
+    names = [name for name, _ in net.named_parameters()]
+    assert names == ["W1", "W2", "b1", "b2"]
+    assert all(p is q for (_, p), q in zip(net.named_parameters(), net.parameters()))
+    state = net.state_dict()
+    net.weights[0] += 1.0
+    net.load_state_dict(state)
+    np.testing.assert_array_equal(net.weights[0], state["W1"])
+    frozen = course.MLP.from_weights([[[1.0, 2.0]]], train_biases=False)
+    assert [name for name, _ in frozen.named_parameters()] == ["W1"] and frozen.n_parameters == 2
+    with pytest.raises(ValueError, match="state must hold exactly"):
+        net.load_state_dict({"W1": state["W1"]})
+
+
+def test_fit_continues_where_it_stopped_and_callbacks_can_stop_it():
+    X, y = course.datasets.noisy_sine(40, noise=0.1, seed=0)
+    once = course.MLP([1, 8, 1], activation="tanh", seed=1)
+    h_once = once.fit(X, y, epochs=6, optimizer=course.optim.Adam(0.01))
+    twice = course.MLP([1, 8, 1], activation="tanh", seed=1)
+    opt = course.optim.Adam(0.01)
+    history = twice.fit(X, y, epochs=3, optimizer=opt)
+    assert twice.fit(X, y, epochs=3, optimizer=opt, history=history) is history
+    np.testing.assert_allclose(history.train_loss, h_once.train_loss, rtol=1e-12)
+    np.testing.assert_allclose(twice.weights[0], once.weights[0], rtol=1e-12)
+    seen = []
+    stopped = course.MLP([1, 8, 1], seed=1).fit(X, y, epochs=50,
+                                                callback=lambda epoch, h: seen.append(epoch) or epoch < 4)
+    assert seen == [0, 1, 2, 3, 4] and stopped.epochs == 5
+
+
+def test_proximal_l1_sets_weights_exactly_to_zero():
+    X, y = course.datasets.noisy_sine(40, noise=0.1, seed=0)
+    prox = course.MLP([1, 16, 1], activation="tanh", seed=0)
+    prox.fit(X, y, epochs=200, optimizer="adam", learning_rate=0.01, l1=0.01, l1_method="proximal")
+    sub = course.MLP([1, 16, 1], activation="tanh", seed=0)
+    sub.fit(X, y, epochs=200, optimizer="adam", learning_rate=0.01, l1=0.01)
+    zeros = lambda net: sum(int(np.sum(W == 0)) for W in net.weights)  # noqa: E731
+    assert zeros(prox) > 0 and zeros(sub) == 0
+    with pytest.raises(ValueError, match="l1_method must be"):
+        prox.train_step(X, y, course.optim.Adam(), l1_method="lasso")

@@ -87,7 +87,8 @@ def test_exercises_and_solutions_pair_up():
     solutions = {p.stem for p in (ROOT / "solutions").glob("*.ipynb")}
     exercises = {p.stem for p in (ROOT / "exercises").glob("*.ipynb")}
     assert solutions == exercises, (f"every solution needs its student version and vice versa; only in solutions/: "
-                                    f"{sorted(solutions - exercises)}, only in exercises/: {sorted(exercises - solutions)}")
+                                    f"{sorted(solutions - exercises)}, "
+                                    f"only in exercises/: {sorted(exercises - solutions)}")
 
 
 # ----------------------------------------------------------------------------- every notebook

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import course
 from course import optim
 
 
@@ -66,3 +67,34 @@ def test_errors():
         opt.step([np.zeros(2), np.zeros(1)], [np.ones(2), np.ones(1)])
     assert isinstance(optim.get("adam", learning_rate=0.5), optim.Adam)
     assert optim.get("adam", learning_rate=0.5).learning_rate == 0.5
+
+
+def test_step_sizes_and_a_proximal_step():
+    from course.regularization import l1_prox, soft_threshold
+
+    w, g = np.array([1.0, -0.5, 0.01]), np.array([0.1, 0.2, 0.0])
+    gd = course.optim.GradientDescent(0.1)
+    p = w.copy()
+    gd.step([p], [g], prox=[l1_prox(0.5)])
+    np.testing.assert_allclose(p, soft_threshold(w - 0.1 * g, 0.1 * 0.5))
+    assert gd.step_size(0) == 0.1
+    adam = course.optim.Adam(0.01)
+    with pytest.raises(RuntimeError, match="not taken a step"):
+        adam.step_size(0)
+    p = w.copy()
+    adam.step([p], [g])
+    v_hat = (1 - adam.beta2) * g * g / (1 - adam.beta2)
+    np.testing.assert_allclose(adam.step_size(0), 0.01 / (np.sqrt(v_hat) + adam.eps))
+    with pytest.raises(ValueError, match="prox must hold one entry"):
+        adam.step([p], [g], prox=[None, None])
+
+
+def test_loss_value_and_grad_is_value_and_grad():
+    y_hat, y = np.array([[0.2], [0.7]]), np.array([0.0, 1.0])
+    for name in course.losses.names():
+        loss = course.losses.get(name)
+        if loss.name == "softmax_cross_entropy":
+            continue
+        value, grad = loss.value_and_grad(y_hat, y)
+        assert value == loss.value(y_hat, y)
+        np.testing.assert_array_equal(grad, loss.grad(y_hat, y))

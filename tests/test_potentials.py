@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 from course import potentials as P  # noqa: E402
-from course.torch_utils import fit  # noqa: E402
+from course.torch import potential  # noqa: E402
 
 LJ = P.LennardJones()
 
@@ -150,13 +150,13 @@ def test_velocity_verlet_is_time_reversible():
 # ---------------------------------------------------------------- the neural-network potential
 def _model(seed=0, **kw):
     torch.manual_seed(seed)
-    return P.NeuralNetworkPotential(n_features=8, r_cut=2.5, r_low=0.85, hidden=(8, 8), **kw)
+    return potential.NeuralNetworkPotential(n_features=8, r_cut=2.5, r_low=0.85, hidden=(8, 8), **kw)
 
 
 def test_symmetry_functions_match_a_direct_double_loop():
     R = P.random_cluster(4, seed=0)
     mu, eta, rc = torch.linspace(0.8, 2.5, 5, dtype=torch.float64), 3.0, 2.5
-    G = P.radial_symmetry_functions(torch.tensor(R)[None], mu, eta, rc)[0].numpy()
+    G = potential.radial_symmetry_functions(torch.tensor(R)[None], mu, eta, rc)[0].numpy()
     expected = np.zeros((4, 5))
     for a in range(4):
         for b in range(4):
@@ -199,7 +199,7 @@ def trained_potential():
     torch.set_num_threads(1)
     R, E, F = P.sample_clusters(LJ, 4, 130, displacement=0.05, n_minima=1, seed=0)
     model = _model(seed=0)
-    P.train_potential(model, R[:80], E[:80], F[:80], epochs=200, lr=1e-2, progress=False)
+    potential.train_potential(model, R[:80], E[:80], F[:80], epochs=200, lr=1e-2, progress=False)
     return model, R[80:], E[80:], F[80:]
 
 

@@ -77,24 +77,22 @@ def test_mc_dropout_spread_grows_away_from_the_data():
 
 
 def test_early_stopping_object():
-    class Model:
-        weights, biases = [np.zeros(2)], [np.zeros(1)]
-
-    model, stopper = Model(), reg.EarlyStopping(patience=2)
+    model = course.MLP.from_weights([np.zeros((1, 2))], [np.zeros(1)])
+    stopper = reg.EarlyStopping(patience=2)
     losses = [5.0, 3.0, 4.0, 3.5, 1.0]
     stops = []
     for epoch, loss in enumerate(losses):
-        model.weights[0][:] = epoch
+        model.weights[0][...] = epoch
         stops.append(stopper.update(epoch, loss, model))
     assert stops == [False, False, False, True, False]
     assert stopper.best_epoch == 4  # the update after a stop still records a better loss
     stopper = reg.EarlyStopping(patience=2)
     for epoch, loss in enumerate(losses[:4]):
-        model.weights[0][:] = epoch
+        model.weights[0][...] = epoch
         if stopper.update(epoch, loss, model):
             break
     stopper.restore(model)
-    np.testing.assert_array_equal(model.weights[0], [1, 1])
+    np.testing.assert_array_equal(model.weights[0], [[1, 1]])
     with pytest.raises(ValueError, match="patience must be a positive whole number"):
         reg.EarlyStopping(patience=0)
 

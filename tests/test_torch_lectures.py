@@ -8,7 +8,8 @@ torch = pytest.importorskip("torch")
 import course  # noqa: E402
 from course import convolution as conv  # noqa: E402
 from course import potentials as P  # noqa: E402
-from course import torch_utils as tu  # noqa: E402
+from course.torch import device as td  # noqa: E402
+from course.torch import nets, potential, training  # noqa: E402
 
 from helpers import torch_mlp_grads  # noqa: E402
 
@@ -19,12 +20,12 @@ CUDA = pytest.mark.skipif(not torch.cuda.is_available(),
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "elu", "gelu", "swish", "softplus", "square"])
 def test_mlp_to_torch_gives_the_same_outputs_and_gradients(activation, rng):
     net = course.MLP([3, 5, 4, 2], activation=activation, seed=1)
-    model = tu.mlp_to_torch(net)
+    model = nets.mlp_to_torch(net)
     X, Y = rng.standard_normal((7, 3)), rng.standard_normal((7, 2))
     out = net.forward(X)
     dW, db = net.backward(Y)
     out_t = model(torch.from_numpy(X))
-    tu.half_mse_loss(out_t, torch.from_numpy(Y)).backward()
+    training.half_mse_loss(out_t, torch.from_numpy(Y)).backward()
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     np.testing.assert_allclose(out_t.detach().numpy(), out, rtol=0, atol=1e-12)
     for lin, g_W, g_b in zip(linears, dW, db):
@@ -38,24 +39,24 @@ def test_mlp_to_torch_gives_the_same_outputs_and_gradients(activation, rng):
 def test_mlp_from_torch_round_trip(rng):
     model = torch.nn.Sequential(torch.nn.Linear(2, 6), torch.nn.LeakyReLU(0.2), torch.nn.Linear(6, 3),
                                 torch.nn.ELU(0.5), torch.nn.Linear(3, 1)).double()
-    net = tu.mlp_from_torch(model)
+    net = nets.mlp_from_torch(model)
     X = rng.standard_normal((5, 2))
     np.testing.assert_allclose(net.forward(X), model(torch.from_numpy(X)).detach().numpy(), atol=1e-14)
-    again = tu.mlp_to_torch(net)
+    again = nets.mlp_to_torch(net)
     np.testing.assert_allclose(again(torch.from_numpy(X)).detach().numpy(), net.forward(X), atol=1e-14)
 
 
 def test_mlp_from_torch_rejects_unknown_layers():
     with pytest.raises(ValueError, match="no course.activations equivalent"):
-        tu.mlp_from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout()))
+        nets.mlp_from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout()))
     with pytest.raises(TypeError, match="nn.Sequential"):
-        tu.mlp_from_torch(torch.nn.Linear(2, 2))
+        nets.mlp_from_torch(torch.nn.Linear(2, 2))
 
 
 def test_slides_network_gradients_by_autograd():
     """Slides 001, 3.4: dC/dW1 = [[-432, -288], [288, 192]] (the slides misprint 192 as 108), dC/dW2 = [108, 192]."""
-    model = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), tu.Square(),
-                                torch.nn.Linear(2, 1, bias=False), tu.Square()).double()
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), nets.Square(),
+                                torch.nn.Linear(2, 1, bias=False), nets.Square()).double()
     with torch.no_grad():
         model[0].weight.copy_(torch.tensor([[1.0, -3.0], [-2.0, 1.0]]))
         model[2].weight.copy_(torch.tensor([[2.0, -1.0]]))
@@ -69,12 +70,12 @@ def test_slides_network_gradients_by_autograd():
 def test_half_mse_and_l2_penalty():
     y_hat = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     y = torch.zeros(2, 2)
-    assert tu.half_mse_loss(y_hat, y).item() == pytest.approx(0.5 * 30 / 2)
+    assert training.half_mse_loss(y_hat, y).item() == pytest.approx(0.5 * 30 / 2)
     model = torch.nn.Linear(2, 1)
     with torch.no_grad():
         model.weight.copy_(torch.tensor([[3.0, 4.0]]))
         model.bias.fill_(100.0)
-    assert tu.l2_penalty(model, 0.1).item() == pytest.approx(0.05 * 25)     # biases are not penalised
+    assert training.l2_penalty(model, 0.1).item() == pytest.approx(0.05 * 25)     # biases are not penalised
 
 
 def test_fit_early_stopping_restores_the_best_weights():
@@ -85,7 +86,7 @@ def test_fit_early_stopping_restores_the_best_weights():
     yv = torch.sin(xv) + 0.3 * torch.randn(20, 1)
     model = torch.nn.Sequential(torch.nn.Linear(1, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64), torch.nn.Tanh(),
                                 torch.nn.Linear(64, 1))
-    hist = tu.fit(model, x, y, epochs=3000, lr=0.01, validation_data=(xv, yv), patience=50, progress=False)
+    hist = training.fit(model, x, y, epochs=3000, lr=0.01, validation_data=(xv, yv), patience=50, progress=False)
     assert hist.stopped_early and hist.epochs == hist.best_epoch + 51
     with torch.no_grad():
         restored = torch.nn.functional.mse_loss(model(xv), yv).item()
@@ -98,29 +99,29 @@ def test_fit_minibatches_are_seeded_and_errors_are_named():
         torch.manual_seed(0)
         model = torch.nn.Linear(2, 1)
         X, y = torch.randn(30, 2), torch.randn(30, 1)
-        tu.fit(model, X, y, epochs=3, batch_size=7, optimizer="sgd", lr=0.1, progress=False, seed=5)
+        training.fit(model, X, y, epochs=3, batch_size=7, optimizer="sgd", lr=0.1, progress=False, seed=5)
         return model.weight.detach().clone()
     assert torch.equal(run(), run())
     model = torch.nn.Linear(2, 1)
     with pytest.raises(ValueError, match="validation_data"):
-        tu.fit(model, torch.zeros(3, 2), torch.zeros(3, 1), patience=3)
+        training.fit(model, torch.zeros(3, 2), torch.zeros(3, 1), patience=3)
     with pytest.raises(ValueError, match="same number of samples"):
-        tu.fit(model, torch.zeros(3, 2), torch.zeros(4, 1))
+        training.fit(model, torch.zeros(3, 2), torch.zeros(4, 1))
     with pytest.raises(ValueError, match="optimizer must be"):
-        tu.fit(model, torch.zeros(3, 2), torch.zeros(3, 1), optimizer="lbfgs")
+        training.fit(model, torch.zeros(3, 2), torch.zeros(3, 1), optimizer="lbfgs")
     with pytest.raises(FloatingPointError, match="diverged"):
-        tu.fit(model, torch.full((3, 2), 1e30), torch.zeros(3, 1), optimizer="sgd", lr=1e30, progress=False)
+        training.fit(model, torch.full((3, 2), 1e30), torch.zeros(3, 1), optimizer="sgd", lr=1e30, progress=False)
 
 
 def test_adam_matches_the_numpy_optimizer(rng):
     net = course.MLP([3, 6, 2], activation="tanh", seed=2)
-    model = tu.mlp_to_torch(net)
+    model = nets.mlp_to_torch(net)
     X, Y = rng.standard_normal((9, 3)), rng.standard_normal((9, 2))
     opt_np, opt_t = course.optim.Adam(learning_rate=0.01), torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(10):
         net.train_step(X, Y, opt_np)
         opt_t.zero_grad()
-        tu.half_mse_loss(model(torch.from_numpy(X)), torch.from_numpy(Y)).backward()
+        training.half_mse_loss(model(torch.from_numpy(X)), torch.from_numpy(Y)).backward()
         opt_t.step()
     np.testing.assert_allclose(model[0].weight.detach().numpy(), net.weights[0], atol=1e-12)
 
@@ -128,21 +129,21 @@ def test_adam_matches_the_numpy_optimizer(rng):
 def test_make_deterministic_seeds_and_limits_threads():
     before = torch.get_num_threads()
     try:
-        tu.make_deterministic(3, threads=1)
+        td.make_deterministic(3, threads=1)
         a = torch.rand(3)
-        tu.make_deterministic(3, threads=1)
+        td.make_deterministic(3, threads=1)
         assert torch.equal(a, torch.rand(3)) and torch.get_num_threads() == 1
         assert torch.are_deterministic_algorithms_enabled()
     finally:
         torch.use_deterministic_algorithms(False)
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="threads"):
-        tu.make_deterministic(0, threads=0)
+        td.make_deterministic(0, threads=0)
 
 
 def test_activation_module_errors_are_clear():
     with pytest.raises(ValueError, match="no differentiable torch module"):
-        tu.activation_module("step")
+        nets.activation_module("step")
 
 
 # ---------------------------------------------------------------- CUDA
@@ -150,11 +151,11 @@ def test_activation_module_errors_are_clear():
 def test_torch_paths_agree_on_cuda_and_cpu():
     """The lectures' torch code gives the same numbers on the GPU as on the CPU (float64, tight tolerance)."""
     cuda = torch.device("cuda")
-    tu.make_deterministic(0)
+    td.make_deterministic(0)
     net = course.MLP([3, 8, 2], activation="tanh", seed=0)
     X = np.random.default_rng(0).standard_normal((5, 3))
-    cpu_out = tu.mlp_to_torch(net)(torch.from_numpy(X)).detach().numpy()
-    gpu_out = tu.mlp_to_torch(net, device=cuda)(torch.from_numpy(X).to(cuda)).detach().cpu().numpy()
+    cpu_out = nets.mlp_to_torch(net)(torch.from_numpy(X)).detach().numpy()
+    gpu_out = nets.mlp_to_torch(net, device=cuda)(torch.from_numpy(X).to(cuda)).detach().cpu().numpy()
     np.testing.assert_allclose(gpu_out, cpu_out, atol=1e-12)
 
     x = np.random.default_rng(1).standard_normal((2, 3, 9, 9))
@@ -166,7 +167,7 @@ def test_torch_paths_agree_on_cuda_and_cpu():
                                atol=1e-12)
 
     torch.manual_seed(0)
-    model = P.NeuralNetworkPotential(n_features=6, hidden=(8,))
+    model = potential.NeuralNetworkPotential(n_features=6, hidden=(8,))
     R = torch.tensor(np.stack([P.random_cluster(5, seed=s) for s in range(3)]))
     E_cpu, F_cpu = model.energy_and_forces(R)
     E_gpu, F_gpu = model.to(cuda).energy_and_forces(R.to(cuda))

@@ -128,8 +128,10 @@ def _ex08_force(n_atoms, data_seed):
 
 THRESHOLDS = [
     Threshold("ex03", "moons: the cost falls below 0.5 times the first in 150 epochs", 0.5, _ex03_cost_ratio("moons")),
-    Threshold("ex03", "circles: the cost falls below 0.7 times the first in 150 epochs", 0.7, _ex03_cost_ratio("circles")),
-    Threshold("ex03", "accuracy >= 0.90 on held-out moons (noise 0.2): error rate", 0.10, _ex03_error_rate("moons 0.2")),
+    Threshold("ex03", "circles: the cost falls below 0.7 times the first in 150 epochs", 0.7,
+              _ex03_cost_ratio("circles")),
+    Threshold("ex03", "accuracy >= 0.90 on held-out moons (noise 0.2): error rate", 0.10,
+              _ex03_error_rate("moons 0.2")),
     Threshold("ex03", "accuracy >= 0.90 on other moons (noise 0.25): error rate", 0.10,
               _ex03_error_rate("moons 0.25")),
     Threshold("ex03", "accuracy >= 0.90 on circles (noise 0.3): error rate", 0.10, _ex03_error_rate("circles")),

@@ -15,23 +15,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from course import activations
 from course.autodiff.value import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "half_mse", "ACTIVATIONS"]
 
-ACTIVATIONS = {
-    "identity": lambda z: z,
-    "relu": lambda z: z.relu(),
-    "tanh": lambda z: z.tanh(),
-    "sigmoid": lambda z: z.sigmoid(),
-    "square": lambda z: z ** 2,
-}
+#: the activations of :mod:`course.activations` that a Value computes, each by its Value method of that name
+#: (derived from the one registry: an activation added there and as a Value method is available here)
+ACTIVATIONS = {name: getattr(Value, name) for name in activations.names() if hasattr(Value, name)}
 
 
 def _activation(name: str):
-    if name not in ACTIVATIONS:
+    """sigma as an operation on Values, by the registry's name (aliases such as "linear" accepted)."""
+    canonical = activations.get(name).name
+    if canonical not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(sorted(ACTIVATIONS))}, got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[canonical]
 
 
 class Module:
@@ -61,7 +60,7 @@ class Neuron(Module):
             raise ValueError(f"n_in must be a positive whole number, got {n_in!r}")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.activation = activation
-        self._sigma = _activation(activation)
+        self.sigma = _activation(activation)
         self.w = [Value(float(v), label="w") for v in rng.standard_normal(int(n_in)) / np.sqrt(n_in)]
         self.b = Value(0.0, label="b") if bias else None
 
@@ -73,7 +72,7 @@ class Neuron(Module):
             z = z + w_k * x_k
         if self.b is not None:
             z = z + self.b
-        return self._sigma(z)
+        return self.sigma(z)
 
     def parameters(self) -> list[Value]:
         return self.w + ([self.b] if self.b is not None else [])
@@ -144,7 +143,7 @@ class MLP(Module):
         model = cls(net.sizes, activation=acts[0], output_activation=acts[-1], bias=net.train_biases)
         for layer, W, b, act in zip(model.layers, net.weights, net.biases, acts):
             for j, neuron in enumerate(layer.neurons):
-                neuron.activation, neuron._sigma = act, _activation(act)
+                neuron.activation, neuron.sigma = act, _activation(act)
                 for k, w in enumerate(neuron.w):
                     w.data = float(W[j, k])
                 if neuron.b is not None:

@@ -211,6 +211,14 @@ class Value:
         return Value(a if a > 0 else 0.0, _parents=(self,), _op="relu",
                      _local=lambda g: (g if a > 0 else 0.0,))
 
+    def square(self) -> "Value":
+        """out = a^2, the activation of the slides' worked example: ``self ** 2``."""
+        return self ** 2
+
+    def identity(self) -> "Value":
+        """out = a, the linear activation: the node itself."""
+        return self
+
     # ------------------------------------------------------------ reverse mode
     def backward(self, seed: float = 1.0) -> list["Value"]:
         """Fill ``.grad`` of every node with dC/d(node), C = this node, by one reverse pass.
@@ -234,9 +242,10 @@ class Value:
         self.grad += seed
         order.reverse()
         for node in order:
-            if node._local is None:
+            local = node._local  # noqa: SLF001 - a Value reading its own class's closure
+            if local is None:
                 continue
-            contributions = node._local(node.grad)
+            contributions = local(node.grad)
             for parent, contribution in zip(node.parents, contributions):
                 parent.grad += contribution
         return order

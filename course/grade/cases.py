@@ -274,7 +274,7 @@ def _describe(value) -> str:
     if value is None:
         return "None (did you forget a return statement?)"
     name = type(value).__name__
-    return f"a {name}" if not name[0].lower() in "aeiou" else f"an {name}"
+    return f"a {name}" if name[0].lower() not in "aeiou" else f"an {name}"
 
 
 def validate_plain(obj, _depth: int = 0, _count: list | None = None):

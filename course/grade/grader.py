@@ -190,7 +190,8 @@ def _launch(options: Options, lib: Path, work: Path, hide: list[Path], slot: int
     runner = f"{sandboxing.LIB}/course/grade/runner.py"
     argv = sandboxing.bwrap_command([sys.executable, "-I", "-B", runner], lib, options.limits, hide=hide, slot=slot,
                                  mpl_cache=mpl)
-    config = {"lib": sandboxing.LIB, "rlimits": options.limits.rlimits(), "mpl_cache": sandboxing.MPL_CACHE if mpl else None}
+    config = {"lib": sandboxing.LIB, "rlimits": options.limits.rlimits(),
+              "mpl_cache": sandboxing.MPL_CACHE if mpl else None}
     return (Launch(argv, _environment(sandboxing.SCRATCH, options.threads), work, log, config),
             sandboxing.describe(options.limits))
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from course.grade.cases import Case, hidden_inputs_from
 
 __all__ = ["NotebookError", "read_notebook", "read_limited", "parse_notebook", "cell_source", "nbgrader_meta",
-           "split_hidden", "strip_magics", "build_program", "Exercise", "TestCell", "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN",
+           "split_hidden", "strip_magics", "build_program", "Exercise", "TestCell", "BEGIN_SOLUTION", "END_SOLUTION",
+           "BEGIN_HIDDEN",
            "END_HIDDEN", "MAX_NOTEBOOK_BYTES"]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"

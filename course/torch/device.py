@@ -1,4 +1,4 @@
-"""The PyTorch device helper and global seeding. PyTorch is imported only when called."""
+"""The PyTorch device, global seeding and deterministic kernels. PyTorch is imported only when called."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-__all__ = ["device", "seed_everything"]
+__all__ = ["device", "seed_everything", "make_deterministic"]
 
 
 def device(prefer: str | None = None):
@@ -45,3 +45,25 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     else:
         torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+def make_deterministic(seed: int = 0, threads: int | None = None) -> np.random.Generator:
+    """Seed everything and ask PyTorch for deterministic kernels (CPU and CUDA).
+
+    Sets ``CUBLAS_WORKSPACE_CONFIG`` (needed by deterministic cuBLAS; it must be set
+    before the first CUDA matrix product), calls
+    ``torch.use_deterministic_algorithms(True, warn_only=True)`` (an operation
+    without a deterministic kernel warns instead of failing), switches off the
+    cuDNN autotuner and, if ``threads`` is given, limits PyTorch's CPU threads.
+    Returns ``np.random.default_rng(seed)`` (see :func:`seed_everything`).
+    """
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    if threads is not None:
+        if int(threads) != threads or threads < 1:
+            raise ValueError(f"threads must be a positive whole number, got {threads!r}")
+        torch.set_num_threads(int(threads))
+    return seed_everything(seed)

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from course.torch.nets import mlp
+
 __all__ = ["pendulum_hamiltonian", "pendulum_vector_field", "HamiltonianNN", "VectorFieldNN", "rk4"]
 
 
@@ -36,13 +38,6 @@ def pendulum_vector_field(x, m: float = 1.0, g: float = 1.0, l: float = 1.0):
     return lib.stack([p / (m * l ** 2), -m * g * l * lib.sin(q)], -1)
 
 
-def _mlp(sizes, dtype):
-    layers: list[nn.Module] = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out, dtype=dtype), nn.Tanh()]
-    return nn.Sequential(*layers[:-1])
-
-
 class HamiltonianNN(nn.Module):
     """A network H_theta(q, p) whose vector field is Hamilton's equations (Greydanus et al., 2019):
 
@@ -54,7 +49,7 @@ class HamiltonianNN(nn.Module):
 
     def __init__(self, hidden=(64, 64), dtype=torch.float64):
         super().__init__()
-        self.net = _mlp([2, *hidden, 1], dtype)
+        self.net = mlp([2, *hidden, 1], "tanh", dtype=dtype)
 
     def hamiltonian(self, x: torch.Tensor) -> torch.Tensor:
         """H_theta(q, p). Shape: (B, 2) -> (B,)."""
@@ -74,7 +69,7 @@ class VectorFieldNN(nn.Module):
 
     def __init__(self, hidden=(64, 64), dtype=torch.float64):
         super().__init__()
-        self.net = _mlp([2, *hidden, 2], dtype)
+        self.net = mlp([2, *hidden, 2], "tanh", dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
