@@ -349,12 +349,3 @@ def velocity_verlet(energy_and_forces: Callable, R0, V0, dt: float, n_steps: int
 
 
 #: kept importable from here until solutions/ex08 imports them from course.torch.potential
-_MOVED_TO_TORCH = {"radial_symmetry_functions", "NeuralNetworkPotential", "train_potential"}
-
-
-def __getattr__(name):
-    if name in _MOVED_TO_TORCH:
-        from course.torch import potential
-
-        return getattr(potential, name)
-    raise AttributeError(f"module 'course.potentials' has no attribute {name!r}")

@@ -64,7 +64,6 @@ def test_the_torch_side_is_one_package():
     assert course.device is device.device and course.seed_everything is device.seed_everything
     assert {m.__name__ for m in (hamiltonian, nets, potential, training)} == {
         "course.torch.hamiltonian", "course.torch.nets", "course.torch.potential", "course.torch.training"}
-    # kept importable for solutions/ex08 until it imports from course.torch.potential
     from course import potentials
 
-    assert potentials.NeuralNetworkPotential is potential.NeuralNetworkPotential
+    assert not hasattr(potentials, "NeuralNetworkPotential")  # the NumPy side holds no torch model
