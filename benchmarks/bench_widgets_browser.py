@@ -37,6 +37,7 @@ Targets on a 2-core machine, for every control that does not train: median under
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -159,7 +160,7 @@ def _drive_widget(page, lab, cell, name: str, presses: int) -> list[dict]:
                 key = "ArrowLeft" if now is not None and top is not None and float(now) >= float(top) else "ArrowRight"
                 handle.scroll_into_view_if_needed()
                 handle.focus()
-                records.append({**_measure(page, lab, lambda: page.keyboard.press(key), training),
+                records.append({**_measure(page, lab, functools.partial(page.keyboard.press, key), training),
                                 "control": control["label"] or f"slider {control['index']}", "training": training})
         elif control["kind"] == "select":
             select = app.locator("select").nth(control["index"])
@@ -168,7 +169,7 @@ def _drive_widget(page, lab, cell, name: str, presses: int) -> list[dict]:
                 if option == current or not select.is_visible():
                     continue
                 select.scroll_into_view_if_needed()
-                records.append({**_measure(page, lab, lambda: select.select_option(option), training),
+                records.append({**_measure(page, lab, functools.partial(select.select_option, option), training),
                                 "control": control["label"] or f"menu {control['index']}", "training": training})
         else:
             row = app.locator(".widget-toggle-buttons").nth(control["index"])

@@ -133,21 +133,6 @@ class Perceptron:
         """The bias b = w_0."""
         return float(self.weights[0])
 
-    # Kept until course/widgets/perceptron.py uses reset_parameters() and weights (the widgets' rewrite).
-    def initialize(self) -> "Perceptron":
-        """Deprecated: :meth:`reset_parameters` (returns self)."""
-        self.reset_parameters()
-        return self
-
-    @property
-    def weights_(self) -> np.ndarray:
-        """Deprecated: :attr:`weights`."""
-        return self.weights
-
-    @weights_.setter
-    def weights_(self, value):
-        self.weights = value
-
     def __repr__(self):
         return (f"Perceptron(n_inputs={self.n_inputs}, activation={self.activation!r}, "
                 f"learning_rate={self.learning_rate}, seed={self.seed})")

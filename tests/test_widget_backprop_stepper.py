@@ -76,6 +76,14 @@ def test_relu_preset_shows_bias_gradients(app):
     assert _edge_texts(app, 2) == [["0.3849", "0"]]
 
 
+def test_bias_free_preset_shows_no_bias_gradients(app):
+    # slides 001's example has no biases: its network trains only weights, and the steps show no dC/db
+    app.set(preset="square_2_2_1", step=app.controls["step"].max)
+    assert app.values["db"] is None and not app.values["net"].train_biases
+    assert "\\partial W^{(1)}" in app.equations.value
+    assert "\\partial b" not in app.equations.value
+
+
 def test_backward_values_is_a_pure_function_of_the_state():
     s = StepperState("square_2_2_1", (3.0, 2.0), 1.0, 2)
     a, b = backward_values(s), backward_values(s)

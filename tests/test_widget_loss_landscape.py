@@ -135,8 +135,8 @@ def test_frame_animates_the_path_and_follows_steps(app):
 
 def test_switching_to_the_sine_model_shows_its_landscape(app):
     app.controls["surface"].value = "sine"
-    image, lines, star = app._landscapes["sine"]
-    assert image.get_visible() and not app._landscapes["linear"][0].get_visible()
+    image, lines, star = app.landscapes["sine"]
+    assert image.get_visible() and not app.landscapes["linear"][0].get_visible()
     np.testing.assert_allclose(image.get_array(), np.log10(loss_grid("sine")[2]))
     # the start point moved to the sine model's default, and the path is drawn from it
     assert (app.state.w0, app.state.b0) == SURFACES["sine"].start
@@ -155,7 +155,7 @@ def test_non_convex_landscape_has_a_local_minimum(app):
 
 
 def test_clicking_the_landscape_sets_the_start(app):
-    app._set_start(1.23, -2.04)
+    app.set_start(1.23, -2.04)
     assert (app.state.w0, app.state.b0) == (1.2, -2.0)
     np.testing.assert_allclose(app.start_dot.get_xydata()[0], [1.2, -2.0])
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from course import optim
+from course.mlp import MLP
+from course.regularization import soft_threshold
 from course.widgets import regularization as reg
-from course.widgets.regularization import (BINS, EPOCHS, RegConfig, adam_step_sizes, regularization_explorer,
-                                           soft_threshold, train)
+from course.widgets.regularization import BINS, EPOCHS, RegConfig, data, regularization_explorer, train
 
 
 @pytest.fixture
@@ -22,31 +23,24 @@ def zero_bin(app):
     return values[np.searchsorted(BINS, 0.0, side="right") - 1]
 
 
-def test_soft_threshold_is_the_prox_of_the_l1_norm():
-    rng = np.random.default_rng(0)
-    v = rng.normal(size=7)
-    t = 0.4
-    grid = np.linspace(-3, 3, 60001)
-    brute = [grid[np.argmin(0.5 * (grid - vi) ** 2 + t * np.abs(grid))] for vi in v]
-    np.testing.assert_allclose(soft_threshold(v, t), brute, atol=1e-4)
-    np.testing.assert_array_equal(soft_threshold(np.array([0.3, -0.3, 1.0, -2.0]), 0.5), [0.0, 0.0, 0.5, -1.5])
-
-
-def test_adam_step_sizes_are_adams_per_weight_steps():
-    w = np.array([1.0, -2.0, 3.0])
-    g = np.array([0.5, -0.1, 2.0])
-    opt = optim.Adam(learning_rate=0.1)
-    before = w.copy()
-    opt.step([w], [g])
-    # after one step m_hat = g and v_hat = g^2: the step is alpha_i * m_hat_i = alpha g / (|g| + eps)
-    np.testing.assert_allclose(before - w, adam_step_sizes(opt, 0) * g, rtol=1e-12)
-    np.testing.assert_allclose(adam_step_sizes(opt, 0), 0.1 / (np.abs(g) + 1e-8), rtol=1e-12)
-    # after a second step, v_hat = (beta_2 (1 - beta_2) g^2 + (1 - beta_2) (g/2)^2) / (1 - beta_2^2)
-    opt.step([w], [0.5 * g])
-    v_hat = (0.999 * 0.001 * g**2 + 0.001 * 0.25 * g**2) / (1 - 0.999**2)
-    np.testing.assert_allclose(adam_step_sizes(opt, 0), 0.1 / (np.sqrt(v_hat) + 1e-8), rtol=1e-10)
-    with pytest.raises(ValueError, match="Adam optimizer"):
-        adam_step_sizes(optim.Adam(), 0)
+def test_the_proximal_l1_step_is_adams_step_then_soft_thresholding():
+    """One step of the explorer's proximal L1: Adam's step on C, then w <- sign(w) max(|w| - alpha_i lambda, 0)
+    with Adam's own per-weight step sizes alpha_i, on the weights only (as the module docstring says)."""
+    x_tr, y_tr, _, _ = data()
+    X, Y = reg.scale(x_tr), y_tr[:, None]
+    lam = 1e-2
+    prox, plain = (MLP(list(reg.SIZES), activation="tanh", seed=0) for _ in range(2))
+    opt_prox, opt_plain = optim.Adam(learning_rate=reg.LEARNING_RATE), optim.Adam(learning_rate=reg.LEARNING_RATE)
+    prox.train_step(X, Y, opt_prox, l1=lam, l1_method="proximal")
+    plain.train_step(X, Y, opt_plain)
+    zeros = 0
+    for i, (W, W_plain) in enumerate(zip(prox.weights, plain.weights)):
+        threshold = opt_plain.step_size(i) * lam                   # alpha_i lambda_1, one per weight
+        np.testing.assert_array_equal(W, soft_threshold(W_plain, threshold))
+        zeros += int(np.sum(W == 0))
+    assert zeros > 0
+    for b, b_plain in zip(prox.biases, plain.biases):
+        np.testing.assert_array_equal(b, b_plain)
 
 
 def test_without_help_the_network_overfits(app):

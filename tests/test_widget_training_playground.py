@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 from course.widgets import training_playground as pg
 from course.widgets.training_playground import (DATASETS, WINDOW, PlaygroundConfig, make_data, neuron_maps, new_run,
@@ -119,8 +120,8 @@ def test_layer_and_neuron_buttons_change_the_network(app):
     assert len(app.weight_lines.get_segments()) == sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     w = np.concatenate([W.T.ravel() for W in app.run.net.weights])
     colors = app.weight_lines.get_colors()
-    np.testing.assert_allclose(colors[w > 0, 2], app._rgba_blue[2])
-    np.testing.assert_allclose(colors[w < 0, 0], app._rgba_orange[0])
+    np.testing.assert_allclose(colors[w > 0], [to_rgba(pg.BLUE)] * int(np.sum(w > 0)))
+    np.testing.assert_allclose(colors[w < 0], [to_rgba(pg.ORANGE)] * int(np.sum(w < 0)))
     widths = np.asarray(app.weight_lines.get_linewidths())
     order = np.argsort(np.abs(w))
     assert np.all(np.diff(widths[order]) >= 0)
@@ -142,7 +143,7 @@ def test_neuron_heatmaps_are_the_activations(app):
     # the diagram's image holds one opaque square per neuron
     image = app.neuron_image.get_array()
     n_neurons = sum(app.run.net.sizes)
-    assert (np.asarray(image)[..., 3] > 0).sum() == n_neurons * app._cell ** 2
+    assert (np.asarray(image)[..., 3] > 0).sum() == n_neurons * app.cell ** 2
 
 
 def test_display_switches_do_not_retrain(app):
@@ -185,6 +186,19 @@ def test_too_large_learning_rate_diverges_and_pauses(app):
     app.controls["learning_rate"].value = 0.03
     app.controls["epoch"].value = 30
     assert app.run.diverged_at is None and app.run.epoch == 30
+
+
+def test_a_loss_that_is_not_a_number_ends_the_run_in_that_epoch():
+    run = new_run(PlaygroundConfig())
+    pg.train_epochs(run, 3)
+    run.net.weights[0][0, 0] = np.nan          # what an overflow leaves behind
+    pg.train_epochs(run, 5)
+    assert run.diverged_at == 4 and run.epoch == 4
+    assert len(run.train_loss) == len(run.test_loss) == len(run.test_accuracy) == 5
+    assert np.isnan(run.train_loss[-1]) and np.isfinite(run.train_loss[:4]).all()
+    pg.train_epochs(run, 5)                     # a diverged run stays where it diverged
+    assert run.epoch == 4
+    assert "diverged in epoch 4" in pg.PlaygroundApp.describe(run)
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))

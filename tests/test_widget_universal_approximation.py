@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from traitlets import Bunch
 
 from course import widgets
 from course.widgets.approximation import (
@@ -237,6 +238,8 @@ def test_sliders_reporting_back_the_shown_values_change_nothing(app):
     rms = app.fit["rms"]
     app.controls["weight"].value = shown + 0.0
     app.controls["kink"].value = app.controls["kink"].value
-    app._on_change({"owner": app.controls["weight"], "new": shown})
-    app._on_change({"owner": app.controls["kink"], "new": app.controls["kink"].value})
+    for name in ("weight", "kink"):  # a change event that repeats the value, as traitlets sends it
+        control = app.controls[name]
+        control.notify_change(Bunch(name="value", old=control.value, new=control.value, owner=control,
+                                    type="change"))
     assert app.controls["fit"].value == "least squares" and app.fit["rms"] == rms and app.state.kinks is None

@@ -187,6 +187,8 @@ class App:
         controls: the ipywidgets controls by name.
         fig: the matplotlib figure, built once.
         ui: the ipywidgets container (title, controls, figure, status line).
+        figure_widget: the widget inside ``ui`` that shows the figure.
+        background_draws: how many times the static background was drawn in full.
         status: the status line (an ``ipywidgets.HTML``): errors in red, other messages in grey.
         last_error: the exception of the last failed callback, None after a success.
     """
@@ -211,7 +213,8 @@ class App:
         self._displayed = False
         self._dynamic: list = []
         self._backgrounds: dict = {}  # static key -> saved region, oldest first
-        self._background_key = None  # the key of the background drawn last
+        #: how many times the static background was drawn in full (a redraw from a saved one does not count)
+        self.background_draws = 0
         self._static_version = 0
         self._invalidations = 0
         self.status = W.HTML(value="")
@@ -233,7 +236,7 @@ class App:
         else:
             self._view = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto", margin="0",
                                                                object_fit="contain"))
-        for name, control in self.controls.items():
+        for control in self.controls.values():
             if hasattr(control, "value") and not isinstance(control, (W.Button, W.Output)):
                 control.observe(self._on_change, names="value")
         self.ui = self._layout(W)
@@ -296,6 +299,11 @@ class App:
         return W.VBox(children, layout=W.Layout(width="100%", max_width="100%", overflow="hidden"))
 
     # ---------------------------------------------------------------- machinery
+    @property
+    def figure_widget(self):
+        """The widget that shows the figure: ipympl's canvas, or an ``ipywidgets.Image`` of PNG frames."""
+        return self._view
+
     @property
     def state(self):
         """The current state, read from the controls."""
@@ -447,11 +455,11 @@ class App:
             background = canvas.copy_from_bbox(self.fig.bbox)
             self._backgrounds.pop(key, None)
             self._backgrounds[key] = background
+            self.background_draws += 1
             while len(self._backgrounds) > BACKGROUNDS_KEPT:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
         else:
             canvas.restore_region(background)
-        self._background_key = key
         from matplotlib.spines import Spine
 
         order = {id(ax): i for i, ax in enumerate(self.fig.axes)}

@@ -310,7 +310,8 @@ class GradientDescentApp(App):
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
         dyn = self.dynamic
         # The landscapes are dynamic artists too: switching the model redraws no axis.
-        self._landscapes = {}
+        #: model name -> (its log-loss image, its contour lines, the star at its global minimum)
+        self.landscapes = {}
         for name in SURFACES:
             w, b, C = loss_grid(name)
             logC = np.log10(C)
@@ -322,7 +323,7 @@ class GradientDescentApp(App):
             i = np.unravel_index(np.argmin(C), C.shape)
             best = dyn(*self.ax.plot([w[i[1]]], [b[i[0]]], "*", color="gold", ms=13, mec="k", mew=0.6,
                                      visible=False))
-            self._landscapes[name] = (image, lines, best)
+            self.landscapes[name] = (image, lines, best)
         self.ax.set_xlim(W_RANGE)
         self.ax.set_ylim(B_RANGE)
         self.path_line = dyn(*self.ax.plot([], [], "-", color="#d62728", lw=1.4))
@@ -354,9 +355,10 @@ class GradientDescentApp(App):
     def _on_click(self, event):
         """Clicking the landscape moves the start point there (ipympl only)."""
         if event.inaxes is self.ax and event.xdata is not None:
-            self.guarded(self._set_start, event.xdata, event.ydata)
+            self.guarded(self.set_start, event.xdata, event.ydata)
 
-    def _set_start(self, w, b):
+    def set_start(self, w, b):
+        """Start the path at (w, b), rounded to the sliders' step of 0.1 (what a click on the landscape does)."""
         c = self.controls
         self._syncing = True
         try:
@@ -368,7 +370,7 @@ class GradientDescentApp(App):
 
     def _draw(self, state: DescentState) -> None:
         path = descend(state)
-        for name, artists in self._landscapes.items():
+        for name, artists in self.landscapes.items():
             for artist in artists:
                 artist.set_visible(name == state.surface)
         k = min(state.frame, len(path.loss) - 1)

@@ -53,8 +53,8 @@ class PerceptronState:
 
 
 def _neuron(state: PerceptronState) -> Perceptron:
-    p = Perceptron(2, activation="step", learning_rate=state.alpha).initialize()
-    p.weights_ = np.array([state.b, *state.w], dtype=float)  # weights_[0] is the bias
+    p = Perceptron(2, activation="step", learning_rate=state.alpha)
+    p.weights = np.array([state.b, *state.w], dtype=float)  # weights[0] is the bias b
     return p
 
 
@@ -101,7 +101,7 @@ def learning_step(state: PerceptronState) -> tuple[tuple[float, float], float, i
     X, y = datasets.logic_gate(state.gate)
     p = _neuron(state)
     errors = int(p.update(X, y))
-    return (float(p.weights_[1]), float(p.weights_[2])), float(p.weights_[0]), errors
+    return (float(p.w[0]), float(p.w[1])), p.b, errors
 
 
 class PerceptronExplorer(App):

@@ -26,6 +26,10 @@ alpha / (sqrt(v_hat_i) + eps) (its update is w_i <- w_i - alpha_i m_hat_i), so b
 minimise the same penalised cost: they reach the same losses, but only the
 proximal one has exact zeros. The widget counts both "exactly 0" and
 "|w| < 1e-3".
+
+The training is :meth:`course.MLP.fit` (``l1_method="proximal"`` or ``"subgradient"``;
+the thresholds are :func:`course.regularization.soft_threshold` by
+:meth:`course.optim.Adam.step_size` times lambda_1); this module records and draws it.
 """
 
 from __future__ import annotations
@@ -38,11 +42,12 @@ import numpy as np
 from course import datasets as _datasets
 from course import optim as _optim
 from course import regularization as _reg
+from course.history import History
 from course.mlp import MLP
 from course.widgets._base import App
 
 __all__ = ["regularization_explorer", "RegularizationApp", "RegConfig", "RegState", "FitResult", "train",
-           "soft_threshold", "adam_step_sizes", "PENALTIES", "data"]
+           "PENALTIES", "data"]
 
 PENALTIES = ("none", "L1", "L2", "elastic net")
 SIZES = (1, 32, 32, 1)
@@ -73,26 +78,6 @@ def data():
 def scale(x):
     """The network's input: x mapped from [0, 2 pi] to [-1, 1]."""
     return (np.asarray(x) - np.pi) / np.pi
-
-
-# ---------------------------------------------------------------- the proximal L1 step
-def soft_threshold(W, threshold):
-    """prox of t ||w||_1: sign(w) max(|w| - t, 0), elementwise (t may be an array shaped like W)."""
-    return np.sign(W) * np.maximum(np.abs(W) - threshold, 0.0)
-
-
-def adam_step_sizes(opt: _optim.Adam, i: int) -> np.ndarray:
-    """Adam's per-weight step size alpha_i = alpha / (sqrt(v_hat_i) + eps), v_hat = v / (1 - beta_2^t), for parameter i.
-
-    Adam's update is w_i <- w_i - alpha_i m_hat_i: gradient descent with a
-    step size of its own for every weight. Read from the optimizer's
-    second-moment estimate after a step; the proximal L1 step thresholds
-    weight i by alpha_i lambda_1. Shape: like parameter i.
-    """
-    if not isinstance(opt, _optim.Adam) or opt.t == 0:
-        raise ValueError("adam_step_sizes needs an Adam optimizer that has taken at least one step")
-    v = opt._state[i]["v"]
-    return opt.learning_rate / (np.sqrt(v) / np.sqrt(1.0 - opt.beta2 ** opt.t) + opt.eps)
 
 
 # ---------------------------------------------------------------- state and training (pure)
@@ -205,47 +190,30 @@ def _run(config: RegConfig, progress, preview=None) -> FitResult:
     opt = _optim.Adam(learning_rate=LEARNING_RATE)
     rng = np.random.default_rng(config.seed + 1)
     stopper = _reg.EarlyStopping(patience=config.patience) if config.early_stopping else None
-    proximal = config.l1 > 0 and config.l1_method == "proximal"
-    X_all, n_tr = np.vstack([X_tr, X_va]), len(X_tr)        # one forward pass gives both losses
-
-    def losses():
-        out = net.predict(X_all)                             # (60, 1)
-        return net.loss.value(out[:n_tr], Y_tr), net.loss.value(out[n_tr:], Y_va)
-
-    first = losses()
-    train_loss, val_loss = [first[0]], [first[1]]
+    # epoch 0, the initial network; fit numbers the epochs it trains on from 1
+    history = History(train_loss=[net.loss_value(X_tr, Y_tr)], val_loss=[net.loss_value(X_va, Y_va)])
     snaps = [_record(net, 0)]
-    stopped_at = None
     if stopper is not None:
-        stopper.update(0, val_loss[0], net)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(1, EPOCHS + 1):
-            net.train_step(X_tr, Y_tr, opt, l1=0.0 if proximal else config.l1, l2=config.l2,
-                           dropout=config.dropout, rng=rng)
-            if proximal:
-                for i, W in enumerate(net.weights):
-                    W[...] = soft_threshold(W, adam_step_sizes(opt, i) * config.l1)
-            loss_tr, loss_va = losses()
-            train_loss.append(loss_tr)
-            val_loss.append(loss_va)
-            if epoch % SNAPSHOT_EVERY == 0:
-                snaps.append(_record(net, epoch))
-            if progress is not None and epoch % 50 == 0:
-                progress(epoch)
-            if preview is not None and epoch in PREVIEW_AT:
-                preview(epoch, np.array(train_loss), np.array(val_loss), _record(net, epoch))
-            if stopper is not None and stopper.update(epoch, val_loss[-1], net):
-                stopped_at = epoch
-                break
-    val = np.array(val_loss)
-    if stopper is not None:
-        best = stopper.best_epoch
-        stopper.restore(net)
-    else:
-        best = int(np.argmin(val))
+        stopper.update(0, history.val_loss[0], net)
+
+    def record(epoch: int, history: History) -> None:
+        if epoch % SNAPSHOT_EVERY == 0:
+            snaps.append(_record(net, epoch))
+        if progress is not None and epoch % 50 == 0:
+            progress(epoch)
+        if preview is not None and epoch in PREVIEW_AT:
+            preview(epoch, np.array(history.train_loss), np.array(history.val_loss), _record(net, epoch))
+
+    # full batch; the proximal L1 step soft-thresholds each weight by Adam's step size alpha_i times lambda_1
+    net.fit(X_tr, Y_tr, epochs=EPOCHS, optimizer=opt, l1=config.l1, l1_method=config.l1_method, l2=config.l2,
+            dropout=config.dropout, rng=rng, validation_data=(X_va, Y_va), early_stopping=stopper,
+            history=history, callback=record)
+    val = np.array(history.val_loss)
+    stopped_at = history.epochs - 1 if history.stopped_early else None
+    best = history.best_epoch if stopper is not None else int(np.argmin(val))   # fit restored its weights
     final = _record(net, best if stopper is not None else len(val) - 1)
-    final["train_loss"], final["val_loss"] = losses()
-    return FitResult(config, np.array(train_loss), val, best, stopped_at,
+    final["train_loss"], final["val_loss"] = net.loss_value(X_tr, Y_tr), net.loss_value(X_va, Y_va)
+    return FitResult(config, np.array(history.train_loss), val, best, stopped_at,
                      np.array([s["epoch"] for s in snaps]), np.array([s["curve"] for s in snaps]),
                      np.array([s["hist"] for s in snaps]), np.array([s["zeros"] for s in snaps]),
                      np.array([s["small"] for s in snaps]), final, int(final["weights"].size))

@@ -105,7 +105,7 @@ def network_for(preset: str) -> MLP:
         raise ValueError(f"unknown network {preset!r}; choose one of {', '.join(PRESETS)}")
     p = PRESETS[preset]
     return MLP.from_weights(p["weights"], p["biases"], activation=p["activation"],
-                            output_activation=p["output_activation"])
+                            output_activation=p["output_activation"], train_biases=p["biases"] is not None)
 
 
 def forward_values(state: StepperState) -> dict:
@@ -392,7 +392,8 @@ class BackpropStepper(_Stepper):
             else:
                 rule = f"\\delta^{{({l})}} = (W^{{({l + 1})T}} \\delta^{{({l + 1})}}) \\odot \\sigma'(z^{{({l})}})"
             line = (f"$\\sigma = \\mathrm{{{act}}}$: ${rule} = {_vec(v['deltas'][l - 1])}$, &nbsp; "
-                    f"$\\partial C / \\partial W^{{({l})}} = \\delta^{{({l})}} a^{{({l - 1})T}} = {_mat(v['dW'][l - 1])}$")
+                    f"$\\partial C / \\partial W^{{({l})}} = \\delta^{{({l})}} a^{{({l - 1})T}} = "
+                    f"{_mat(v['dW'][l - 1])}$")
             if v["db"] is not None:
                 line += f", &nbsp; $\\partial C / \\partial b^{{({l})}} = {_vec(v['db'][l - 1])}$"
             if state.show_fd:

@@ -31,11 +31,12 @@ import numpy as np
 
 from course import datasets as _datasets
 from course import optim as _optim
+from course.history import History
 from course.mlp import MLP
 from course.widgets._base import App, fit_control
 
 __all__ = ["playground", "PlaygroundApp", "PlaygroundConfig", "PlaygroundState", "Run", "make_data",
-           "new_run", "train_to", "DATASETS"]
+           "new_run", "train_epochs", "train_to", "DATASETS"]
 
 #: name -> (generator, the half-width of its raw data); every set is rescaled to [-5, 5]^2
 DATASETS = {
@@ -127,15 +128,19 @@ def make_data(dataset: str, noise: float, train_fraction: float, seed: int):
 
 @dataclass
 class Run:
-    """A network in training: its config, the epoch reached and the loss history (index = epoch)."""
+    """A network in training: its config, what continues its training, and what it recorded (index = epoch).
+
+    ``net.fit`` trains it on, from the network's parameters, the optimizer's state, the
+    dropout generator ``rng`` and the ``history`` (the network's own generator shuffles the
+    mini-batches). ``history.val_loss`` holds the loss on the test points, which are watched,
+    never trained on.
+    """
 
     config: PlaygroundConfig
     net: MLP
     optimizer: _optim.Optimizer
     rng: np.random.Generator
-    epoch: int = 0
-    train_loss: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
+    history: History = field(default_factory=History)
     test_accuracy: list[float] = field(default_factory=list)
     diverged_at: int | None = None
 
@@ -143,6 +148,21 @@ class Run:
     def data(self):
         c = self.config
         return make_data(c.dataset, c.noise, c.train_fraction, c.seed)
+
+    @property
+    def epoch(self) -> int:
+        """The epochs trained so far."""
+        return self.history.epochs - 1
+
+    @property
+    def train_loss(self) -> list[float]:
+        """The binary cross-entropy on the training points, per epoch (0: the initial network)."""
+        return self.history.train_loss
+
+    @property
+    def test_loss(self) -> list[float]:
+        """The binary cross-entropy on the test points, per epoch."""
+        return self.history.val_loss
 
 
 def new_run(config: PlaygroundConfig) -> Run:
@@ -157,41 +177,41 @@ def new_run(config: PlaygroundConfig) -> Run:
 
 
 def _record(run: Run) -> None:
+    """Append the network's losses (NaN once it blew up) and test accuracy to the run."""
     X_tr, X_te, y_tr, y_te = run.data
     with np.errstate(all="ignore"):
-        p_tr = run.net.predict(X_tr / INPUT_SCALE)[:, 0]
-        p_te = run.net.predict(X_te / INPUT_SCALE)[:, 0]
-    run.train_loss.append(_bce(p_tr, y_tr))
-    run.test_loss.append(_bce(p_te, y_te))
-    run.test_accuracy.append(float(np.mean((p_te > 0.5) == (y_te == 1))))
+        run.history.train_loss.append(float(run.net.loss_value(X_tr / INPUT_SCALE, y_tr)))
+        run.history.val_loss.append(float(run.net.loss_value(X_te / INPUT_SCALE, y_te)))
+        run.test_accuracy.append(accuracy(run, "test"))
 
 
-def _bce(p, y) -> float:
-    """C = -mean(y log p + (1 - y) log(1 - p)), logs clamped at -100 (NaN when the network blew up)."""
-    if not np.all(np.isfinite(p)):
-        return float("nan")
-    with np.errstate(divide="ignore"):
-        return float(-np.mean(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100)))
+def train_epochs(run: Run, epochs: int) -> None:
+    """Train ``epochs`` more epochs (shuffled mini-batches) with :meth:`course.MLP.fit`, continuing the run.
 
-
-def train_epoch(run: Run) -> None:
-    """One pass over the shuffled training set in mini-batches, then record the losses."""
+    Training stops early when it diverges: the loss is not finite (``fit`` raises
+    ``FloatingPointError``) or exceeds DIVERGENCE_FACTOR times its initial value;
+    ``run.diverged_at`` is then the epoch where it happened.
+    """
     if run.diverged_at is not None:
         return
     c = run.config
-    X_tr, _, y_tr, _ = run.data
-    X = X_tr / INPUT_SCALE
-    order = run.rng.permutation(len(X))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, len(X), c.batch_size):
-            idx = order[start:start + c.batch_size]
-            run.net.train_step(X[idx], y_tr[idx], run.optimizer, l1=c.l1, l2=c.l2, dropout=c.dropout,
-                               rng=run.rng)
-    run.epoch += 1
-    _record(run)
-    loss = run.train_loss[-1]
-    if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * run.train_loss[0]:
-        run.diverged_at = run.epoch
+    X_tr, X_te, y_tr, y_te = run.data
+    limit = DIVERGENCE_FACTOR * run.train_loss[0]
+
+    def watch(epoch: int, history: History):
+        run.test_accuracy.append(accuracy(run, "test"))
+        if history.train_loss[-1] > limit:
+            run.diverged_at = epoch
+            return False
+        return True
+
+    try:
+        run.net.fit(X_tr / INPUT_SCALE, y_tr, epochs=epochs, optimizer=run.optimizer, batch_size=c.batch_size,
+                    l1=c.l1, l2=c.l2, dropout=c.dropout, rng=run.rng,
+                    validation_data=(X_te / INPUT_SCALE, y_te), history=run.history, callback=watch)
+    except FloatingPointError:
+        run.diverged_at = run.history.epochs  # the epoch that blew up: record what it left
+        _record(run)
 
 
 def train_to(config: PlaygroundConfig, epoch: int, run: Run | None = None) -> Run:
@@ -204,8 +224,8 @@ def train_to(config: PlaygroundConfig, epoch: int, run: Run | None = None) -> Ru
         raise ValueError(f"epoch must be a whole number >= 0, got {epoch!r}")
     if run is None or run.config != config or run.epoch > epoch:
         run = new_run(config)
-    while run.epoch < epoch and run.diverged_at is None:
-        train_epoch(run)
+    if run.epoch < epoch:
+        train_epochs(run, int(epoch) - run.epoch)
     return run
 
 
@@ -413,7 +433,8 @@ class PlaygroundApp(App):
         bbox = self.ax_net.get_window_extent()
         h, w = int(bbox.height / 2), int(bbox.width / 2)
         self._diagram_px = (h, w)
-        self._cell = max(4, int(0.85 * NEURON_SPACING * h))
+        #: the side of a neuron's heatmap in the diagram, in pixels
+        self.cell = max(4, int(0.85 * NEURON_SPACING * h))
         self.ax_net.set_xlim(0, 1)
         self.ax_net.set_ylim(1, 0)
         self.ax_net.set_axis_off()
@@ -453,7 +474,7 @@ class PlaygroundApp(App):
         if run.diverged_at is not None and self.controls["epoch"].playing:
             self.controls["epoch"].playing = False
         X_tr, X_te, y_tr, y_te = run.data
-        maps = neuron_maps(run.net, self._cell)
+        maps = neuron_maps(run.net, self.cell)
         # decision heatmap
         with np.errstate(all="ignore"):
             p = run.net.predict(plane(GRID) / INPUT_SCALE)[:, 0].reshape(GRID, GRID)
@@ -507,7 +528,7 @@ class PlaygroundApp(App):
         by its largest magnitude, so that its sign pattern fills the colour range.
         """
         h, w = self._diagram_px
-        cell = self._cell
+        cell = self.cell
         image = np.zeros((h, w, 4))
         last = len(maps) - 1
         for l, (a, xy) in enumerate(zip(maps, centres)):
