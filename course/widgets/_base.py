@@ -435,10 +435,14 @@ class App:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = self.fig.canvas
-        # FigureCanvasAgg.draw, not canvas.draw: on ipympl's canvas draw() also sends a frame
+        # FigureCanvasAgg.draw, not canvas.draw: on ipympl's canvas draw() also sends a frame.
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
+        if self._live:
+            # On ipympl's canvas the background is drawn afresh for every frame: a saved one could
+            # come back without its axes after the browser changed the canvas (seen in the browser test).
+            self._forget_backgrounds()
         key = self._static_key()
         background = self._backgrounds.get(key)
         if background is None:
