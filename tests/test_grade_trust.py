@@ -204,3 +204,14 @@ def test_the_sandbox_mounts_no_repository_and_limits_the_scratch(tmp_path, monke
         assert flag in cmd
     assert f"--size {8 * 2**20} --perms 1777 --tmpfs /scratch" in text
     assert cmd[-2:] == ["python", "runner.py"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="bubblewrap is Linux only")
+def test_a_python_installation_under_tmp_is_bound_on_top_of_the_sandboxs_tmp(tmp_path, monkeypatch):
+    """A clone (and its .venv) in /tmp: the sandbox's own /tmp must not cover the interpreter."""
+    monkeypatch.setattr("course.grade.sandbox._bwrap", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr("course.grade.sandbox._python_roots", lambda: ["/tmp/clone/.venv"])
+    cmd = bwrap_command(["python"], tmp_path, Limits(), hide=[])
+    tmpfs = next(i for i in range(len(cmd) - 1) if cmd[i] == "--tmpfs" and cmd[i + 1] == "/tmp")
+    bind = next(i for i in range(len(cmd) - 2) if cmd[i] == "--ro-bind" and cmd[i + 1] == "/tmp/clone/.venv")
+    assert tmpfs < bind

@@ -123,8 +123,12 @@ def bwrap_command(argv: list[str], lib_dir: Path, limits: Limits, hide: list[Pat
             cmd += ["--ro-bind", d, d]
     for f in _ETC_FILES:
         cmd += ["--ro-bind-try", f, f]
+    # the writable tmpfs first: a Python installation under /tmp (a clone in /tmp, say) is bound on top
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    for where in (SCRATCH, "/tmp", "/dev/shm"):
+        cmd += ["--size", size, "--perms", "1777", "--tmpfs", where]
     mounts = _python_roots()
-    made: set[str] = set()
+    made: set[str] = {"/tmp", "/dev"}
     for target in mounts + [LIB, MPL_CACHE]:
         for parent in _parents(target):
             if parent not in made and not any(parent == d or parent.startswith(d + "/") for d in _SYSTEM_DIRS):
@@ -139,9 +143,6 @@ def bwrap_command(argv: list[str], lib_dir: Path, limits: Limits, hide: list[Pat
     cmd += ["--ro-bind", str(lib_dir), LIB]
     if mpl_cache is not None and mpl_cache.is_dir():
         cmd += ["--ro-bind", str(mpl_cache), MPL_CACHE]
-    cmd += ["--proc", "/proc", "--dev", "/dev"]
-    for where in (SCRATCH, "/tmp", "/dev/shm"):
-        cmd += ["--size", size, "--perms", "1777", "--tmpfs", where]
     cmd += ["--chdir", SCRATCH]
     if _is_root():
         uid = str(ROOT_UID_BASE + (os.getpid() % 500) * 8 + slot % 8)
