@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.test_browser import (BACKENDS, CHROMIUM_ARGS, WIDGETS, _chromium, _kernel_idle,  # noqa: E402
-                                _open_file_browser, _wait, _write_root, lab_server)
+                                _open_file_browser, _wait, _write_root, lab_server, run_all_cells)
 
 MEDIAN_TARGET_MS, P95_TARGET_MS = 50.0, 120.0
 SETTLE_S = 0.35           # frames arriving this long after an input still count as its frames
@@ -186,23 +186,8 @@ def _drive_widget(page, lab, cell, name: str, presses: int) -> list[dict]:
 
 def run_backend(page, lab, notebook: str, widgets: list[str], presses: int) -> dict:
     """Open and run ``notebook``, then drive every control of each widget in ``widgets``."""
-    workspace = "bench-" + Path(notebook).stem.replace("_", "-")
-    page.goto(f"{lab['base']}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={lab['token']}")
-    nb = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first
-    nb.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
-    _open_file_browser(page)
-    _wait(lambda: _kernel_idle(lab), 120, "the kernel to start")
-    nb.click()
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    cells = nb.locator(".jp-CodeCell")
-    n_code = cells.count()
-
-    def all_ran():
-        prompts = [cells.nth(i).locator(".jp-InputPrompt").inner_text() for i in range(n_code)]
-        return all(pr.strip() not in ("[ ]:", "[*]:", "") for pr in prompts) and _kernel_idle(lab)
-
-    _wait(all_ran, 300, f"all cells of {notebook} to run")
+    cells = run_all_cells(page, lab, notebook, "bench-" + Path(notebook).stem.replace("_", "-"),
+                          before_run=_open_file_browser)
     time.sleep(2.0)
     results = {}
     for i, name in enumerate(lab["widgets"], start=1):

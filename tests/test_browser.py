@@ -378,15 +378,17 @@ def _shut_down_kernels(lab) -> None:
         urllib.request.urlopen(request, timeout=30).close()
 
 
-def _run_notebook(page, lab, notebook: str, widgets: list[str], shots: Path | None = None) -> dict:
-    """Open ``notebook``, run all its cells, exercise the widget cells (one per name, after one setup cell)."""
-    started = time.monotonic()
-    results = {}
-    # a workspace of its own (reset), so that no earlier notebook is restored beside it
-    workspace = Path(notebook).stem.replace("_", "-")
+def run_all_cells(page, lab, notebook: str, workspace: str, before_run=None):
+    """Open ``notebook`` in a workspace of its own (reset, so no earlier notebook is restored beside it),
+    run all its cells from the Run menu and wait until every one has run; returns the code cells.
+
+    ``before_run(page)``, if given, is called once the kernel has started (e.g. to open the file browser).
+    """
     page.goto(f"{lab['base']}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={lab['token']}")
     nb = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first
     nb.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
+    if before_run is not None:
+        before_run(page)
     _wait(lambda: _kernel_idle(lab), 120, "the kernel to start")
     nb.click()
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -399,6 +401,14 @@ def _run_notebook(page, lab, notebook: str, widgets: list[str], shots: Path | No
         return all(pr.strip() not in ("[ ]:", "[*]:", "") for pr in prompts) and _kernel_idle(lab)
 
     _wait(all_ran, RUN_TIMEOUT, f"all cells of {notebook} to run")
+    return cells
+
+
+def _run_notebook(page, lab, notebook: str, widgets: list[str], shots: Path | None = None) -> dict:
+    """Open ``notebook``, run all its cells, exercise the widget cells (one per name, after one setup cell)."""
+    started = time.monotonic()
+    results = {}
+    cells = run_all_cells(page, lab, notebook, Path(notebook).stem.replace("_", "-"))
     results["_run_s"] = time.monotonic() - started
     results["_backend"] = cells.nth(0).locator(".jp-OutputArea-output").inner_text()
     for i, name in enumerate(widgets, start=1):
