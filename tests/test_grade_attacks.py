@@ -699,10 +699,14 @@ def test_cheat_batch_completes(cheat):
     assert not _complete(cheat), (_complete(cheat), cheat.describe())
 
 
+def _not_sandboxed(batch) -> dict:
+    """Submissions of the batch whose report does not say they ran under bubblewrap."""
+    return {s.key: isolation(batch.entry(s.key)) for s in batch.subs
+            if batch.entry(s.key) and not isolation(batch.entry(s.key)).startswith("bubblewrap")}
+
+
 def test_cheat_batch_runs_in_the_sandbox(cheat):
-    weak = {s.key: isolation(cheat.entry(s.key)) for s in cheat.subs
-            if cheat.entry(s.key) and isolation(cheat.entry(s.key)).lower() in ("none", "off", "false", "")}
-    assert not weak, weak
+    assert not _not_sandboxed(cheat)
 
 
 def test_cheat_batch_neighbours_are_unchanged(cheat, reference):
@@ -805,9 +809,7 @@ def test_hostile_batch_completes(hostile):
 
 
 def test_hostile_batch_runs_in_the_sandbox(hostile):
-    weak = {s.key: isolation(hostile.entry(s.key)) for s in hostile.subs
-            if hostile.entry(s.key) and isolation(hostile.entry(s.key)).lower() in ("none", "off", "false", "")}
-    assert not weak, weak
+    assert not _not_sandboxed(hostile)
 
 
 def test_hostile_batch_neighbours_are_unchanged(hostile, reference):

@@ -49,40 +49,31 @@ def missing_ref_message(name: str, failed: bool = False, advice: str = "") -> st
     return f"not run: it needs {name!r}, which no earlier test has stored" + (f" ({advice})" if advice else "")
 
 
-def raising_function(exc: BaseException, namespace: dict | None = None) -> str | None:
-    """The qualified name of the innermost notebook function in ``exc``'s traceback, or None.
-
-    A frame belongs to the notebook when its globals are the notebook's namespace (the
-    ``__main__`` module of the kernel, or ``namespace``): that is the student's function
-    that raised, even when the test called it through a locked helper.
-    """
-    found = None
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        g = frame.f_globals
-        if (namespace is not None and g is namespace) or g.get("__name__") == "__main__":
-            code = frame.f_code
-            if code.co_name != "<module>":
-                found = getattr(code, "co_qualname", code.co_name)
-        tb = tb.tb_next
-    return found
-
-
-def _student_frame(exc: BaseException, namespace: dict | None = None):
-    """The innermost traceback entry in the notebook's own code, or None.
+def _notebook_entries(exc: BaseException, namespace: dict | None = None) -> list:
+    """The traceback entries of ``exc`` in the notebook's own code, outermost first.
 
     Notebook code is code whose globals are the notebook's namespace: ``__main__`` in
     Jupyter and in the grading kernel, or ``namespace``.
     """
-    found = None
+    entries = []
     tb = exc.__traceback__
     while tb is not None:
         g = tb.tb_frame.f_globals
         if (namespace is not None and g is namespace) or g.get("__name__") == "__main__":
-            found = tb
+            entries.append(tb)
         tb = tb.tb_next
-    return found
+    return entries
+
+
+def raising_function(exc: BaseException, namespace: dict | None = None) -> str | None:
+    """The qualified name of the innermost notebook function in ``exc``'s traceback, or None.
+
+    That is the student's function that raised, even when the test called it through a
+    locked helper (module-level cell code does not count).
+    """
+    codes = [tb.tb_frame.f_code for tb in _notebook_entries(exc, namespace)]
+    functions = [c for c in codes if c.co_name != "<module>"]
+    return getattr(functions[-1], "co_qualname", functions[-1].co_name) if functions else None
 
 
 def short_error(exc: BaseException, fn: str, namespace: dict | None = None) -> str:
@@ -92,9 +83,10 @@ def short_error(exc: BaseException, fn: str, namespace: dict | None = None) -> s
     np.max(0, z))`` when grading, ``(in sigma, line 5: ...)`` in a notebook, where the
     cell's file name means nothing to a student.
     """
-    tb = _student_frame(exc, namespace)
+    entries = _notebook_entries(exc, namespace)
     where = ""
-    if tb is not None:
+    if entries:
+        tb = entries[-1]
         code, lineno = tb.tb_frame.f_code, tb.tb_lineno
         text = linecache.getline(code.co_filename, lineno).strip()[:80]
         if code.co_filename.startswith("<") and code.co_filename.endswith(">"):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from course.grade.calls import Outcome
 from course.grade.cases import NotNumbers, encode, validate_plain
@@ -59,7 +58,6 @@ class Session:
     cell_notes: dict[int, dict] = field(default_factory=dict)
     restarts: int = 0
     timed_out: bool = False  # something timed out: the grader may retry the submission alone
-    on_start: Callable[[], None] | None = None
 
     def _limit(self) -> float:
         return max(0.0, min(self.timeout, self.deadline - time.monotonic()))
