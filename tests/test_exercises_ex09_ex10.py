@@ -18,6 +18,13 @@ EX09 = "ex09_activation_functions.ipynb"
 EX10 = "ex10_autodiff.ipynb"
 
 
+def _grade_mutants(notebook: str, mutants: dict, tmp_path) -> dict:
+    """{mutant name: (points per test cell, cases by name, result)}; mutants: {name: (grade_id, old, new)}."""
+    paths = [_variant(notebook, gid, old, new, tmp_path / f"m{k}.ipynb")
+             for k, (gid, old, new) in enumerate(mutants.values())]
+    return dict(zip(mutants, _grade(paths)))
+
+
 def _lost(points: dict, full: dict, grade_id: str) -> None:
     assert points[grade_id] < full[grade_id], (grade_id, points[grade_id])
 
@@ -36,9 +43,8 @@ def test_ex09_step_convention_booleans_no_value_error_and_overflow(tmp_path):
         "naive softplus": ("sigma", "return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))",
                            "return np.log(1.0 + np.exp(z))"),
     }
-    paths = [_variant(EX09, gid, old, new, tmp_path / f"m{k}.ipynb") for k, (gid, old, new) in enumerate(mutants.values())]
-    results = dict(zip(mutants, _grade(paths)))
-    for name, (points, cases, _) in results.items():
+    results = _grade_mutants(EX09, mutants, tmp_path)
+    for points, _, _ in results.values():
         _lost(points, full, "test_sigma_rules")
         _full(points, full, ["test_dsigma", "test_dsigma_rules", "test_softmax", "test_softmax_jvp",
                              "test_output_layer"])
@@ -66,9 +72,8 @@ def test_ex09_derivative_conventions_and_overflow(tmp_path):
         "elu' ignores alpha": ("dsigma", "return np.where(z > 0, 1.0, a * np.exp(np.minimum(z, 0.0)))",
                                "return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))"),
     }
-    paths = [_variant(EX09, gid, old, new, tmp_path / f"m{k}.ipynb") for k, (gid, old, new) in enumerate(mutants.values())]
-    results = dict(zip(mutants, _grade(paths)))
-    for name, (points, cases, _) in results.items():
+    results = _grade_mutants(EX09, mutants, tmp_path)
+    for points, _, _ in results.values():
         _lost(points, full, "test_dsigma_rules")
         _full(points, full, ["test_sigma", "test_sigma_rules", "test_softmax", "test_softmax_jvp",
                              "test_output_layer"])
@@ -92,8 +97,7 @@ def test_ex09_softmax_overflow_jvp_across_the_batch_and_one_hot(tmp_path):
                                         'if Y.shape[1] == 1:\n        return "identity", "mse"\n    if False:\n'
                                         '        return "sigmoid"'),
     }
-    paths = [_variant(EX09, gid, old, new, tmp_path / f"m{k}.ipynb") for k, (gid, old, new) in enumerate(mutants.values())]
-    results = dict(zip(mutants, _grade(paths)))
+    results = _grade_mutants(EX09, mutants, tmp_path)
     p, c, _ = results["softmax without the shift"]
     _lost(p, full, "test_softmax")
     assert not c["the same logits plus 1000: the same probabilities"].passed
@@ -164,10 +168,10 @@ def test_ex10_recursion_no_accumulation_no_order_relu_and_the_slides_path(tmp_pa
                                              "parent.grad = node.grad * local"),
         "breadth-first pass, no topological order": ("Value", SOLUTION_ORDER + SOLUTION_PASS, BREADTH_FIRST),
         "relu'(0) = 1": ("Value", "positive = self.data > 0", "positive = self.data >= 0"),
-        "the slide's one path": ("slides_example", "return [y.data, x1.grad,", "return [y.data, dz3_dz2 * dz2_dz1 * dz1_dx1,"),
+        "the slide's one path": ("slides_example", "return [y.data, x1.grad,",
+                                 "return [y.data, dz3_dz2 * dz2_dz1 * dz1_dx1,"),
     }
-    paths = [_variant(EX10, gid, old, new, tmp_path / f"m{k}.ipynb") for k, (gid, old, new) in enumerate(mutants.values())]
-    results = dict(zip(mutants, _grade(paths)))
+    results = _grade_mutants(EX10, mutants, tmp_path)
     chain = "a chain of 200 001 nodes at the default recursion limit"
 
     p, c, _ = results["recursive topological order"]
