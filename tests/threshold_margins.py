@@ -126,6 +126,59 @@ def _ex08_force(n_atoms, data_seed):
     return measure
 
 
+# ex09: derivatives of activations and the softmax Jacobian-vector product against central differences -------------
+# (no training: the seed is unused; the measured side is the reference solution's distance from the central difference)
+
+_EX09_Z = [-3.0, -1.2, -0.3, 0.4, 1.1, 2.5]
+
+
+def _ex09_derivative_gap(seed):
+    gap = solution("ex09_activation_functions")["central_difference_gap"]
+    cases = [(name, None) for name in ("sigmoid", "tanh", "relu", "softplus", "swish")]
+    return max(gap(name, _EX09_Z, alpha) for name, alpha in cases + [("leaky_relu", 0.2), ("elu", 1.5)])
+
+
+def _ex09_jvp_gap(seed):
+    jvp = solution("ex09_activation_functions")["softmax_jvp"]
+
+    def softmax(z):
+        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    h = 1e-6
+    cases = [(np.array([1.3, 5.1, 2.2, 0.7, 1.1]), np.array([1.0, -2.0, 0.5, 0.0, 3.0])),
+             (np.array([[0.5, -1.0, 2.0], [3.0, 3.0, 0.0]]), np.array([[1.0, 0.0, 0.0], [-1.0, 2.0, 1.0]]))]
+    return max(float(np.max(np.abs(jvp(z, v) - (softmax(z + h * v) - softmax(z - h * v)) / (2 * h))))
+               for z, v in cases)
+
+
+# ex10: the reverse pass against central differences, and the slides' example ------------------------------------
+
+def _ex10_gradient_gap(seed):
+    ns = solution("ex10_autodiff")
+    mixed = [["mul", 0, 1], ["tanh", 2, 0], ["pow", 0, 2], ["sub", 3, 4], ["exp", 1, 0], ["div", 5, 6],
+             ["rsub", 7, 1.5], ["relu", 8, 0], ["mul", 9, 2]]
+    cases = [([["mul", 0, 1]], [2.0, -3.0]), (mixed, [0.6, -0.4]), ([["mul", 0, 0]], [3.0]),
+             ([["radd", 0, 1.0], ["tanh", 0, 0], ["mul", 1, 2]], [0.5])]
+    h, worst = 1e-6, 0.0
+    for program, inputs in cases:
+        grads = ns["gradients"](program, inputs)[1:1 + len(inputs)]
+        for i in range(len(inputs)):
+            up, down = list(inputs), list(inputs)
+            up[i] += h
+            down[i] -= h
+            numeric = (ns["forward_values"](program, up)[-1] - ns["forward_values"](program, down)[-1]) / (2 * h)
+            worst = max(worst, abs(grads[i] - numeric))
+    return worst
+
+
+def _ex10_slides_gap(seed):
+    example = solution("ex10_autodiff")["slides_example"]
+    y, g1, g2, _ = example(2.0, 3.0)
+    y2, h1, h2, _ = example(1.0, -2.0)
+    return max(abs(y - 144.0), abs(2.0 * g1 + 3.0 * g2 - 6.0 * y), abs(1.0 * h1 - 2.0 * h2 - 6.0 * y2))
+
+
 THRESHOLDS = [
     Threshold("ex03", "moons: the cost falls below 0.5 times the first in 150 epochs", 0.5, _ex03_cost_ratio("moons")),
     Threshold("ex03", "circles: the cost falls below 0.7 times the first in 150 epochs", 0.7,
@@ -145,6 +198,10 @@ THRESHOLDS = [
     Threshold("ex08", "held-out dimers (seed 201): RMS force error at most 0.4", 0.4, _ex08_force(2, 201)),
     Threshold("ex08", "held-out trimers (seed 301): RMS force error at most 0.4", 0.4, _ex08_force(3, 301)),
     Threshold("ex08", "held-out trimers (seed 311): RMS force error at most 0.4", 0.4, _ex08_force(3, 311)),
+    Threshold("ex09", "dsigma against central differences of sigma: at most 1e-6", 1e-6, _ex09_derivative_gap),
+    Threshold("ex09", "softmax_jvp against central differences: at most 1e-8", 1e-8, _ex09_jvp_gap),
+    Threshold("ex10", "input gradients against central differences: at most 1e-6", 1e-6, _ex10_gradient_gap),
+    Threshold("ex10", "the slides' example: y and Euler's relation within 1e-9", 1e-9, _ex10_slides_gap),
 ]
 
 
