@@ -126,6 +126,19 @@ def _ex08_force(n_atoms, data_seed):
     return measure
 
 
+
+# ex12: a CNN on scikit-learn's digits ----------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _ex12_run(seed: int):
+    ns = solution("ex12_convolution")
+    run = ns["timed_training"](seed)
+    _, _, X_test, y_test = ns["digits_data"]()
+    error = 1.0 - float(np.mean(ns["cnn_labels"](run, X_test) == y_test))
+    return {"error": error, "seconds": float(ns["training_seconds"](run)),
+            "parameters": float(ns["cnn_summary"](seed)["n_parameters"])}
+
+
 THRESHOLDS = [
     Threshold("ex03", "moons: the cost falls below 0.5 times the first in 150 epochs", 0.5, _ex03_cost_ratio("moons")),
     Threshold("ex03", "circles: the cost falls below 0.7 times the first in 150 epochs", 0.7,
@@ -145,6 +158,9 @@ THRESHOLDS = [
     Threshold("ex08", "held-out dimers (seed 201): RMS force error at most 0.4", 0.4, _ex08_force(2, 201)),
     Threshold("ex08", "held-out trimers (seed 301): RMS force error at most 0.4", 0.4, _ex08_force(3, 301)),
     Threshold("ex08", "held-out trimers (seed 311): RMS force error at most 0.4", 0.4, _ex08_force(3, 311)),
+    Threshold("ex12", "test accuracy >= 0.94 on the 450 test digits: error rate", 0.06, lambda s: _ex12_run(s)["error"]),
+    Threshold("ex12", "train_cnn takes at most 60 s (wall clock, shared machine)", 60.0, lambda s: _ex12_run(s)["seconds"]),
+    Threshold("ex12", "the CNN has at most 20,000 parameters", 20000.0, lambda s: _ex12_run(s)["parameters"]),
 ]
 
 
