@@ -178,6 +178,17 @@ def _ex10_slides_gap(seed):
     y2, h1, h2, _ = example(1.0, -2.0)
     return max(abs(y - 144.0), abs(2.0 * g1 + 3.0 * g2 - 6.0 * y), abs(1.0 * h1 - 2.0 * h2 - 6.0 * y2))
 
+# ex12: a CNN on scikit-learn's digits ----------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _ex12_run(seed: int):
+    ns = solution("ex12_convolution")
+    run = ns["timed_training"](seed)
+    _, _, X_test, y_test = ns["digits_data"]()
+    error = 1.0 - float(np.mean(ns["cnn_labels"](run, X_test) == y_test))
+    return {"error": error, "seconds": float(ns["training_seconds"](run)),
+            "parameters": float(ns["cnn_summary"](seed)["n_parameters"])}
+
 
 THRESHOLDS = [
     Threshold("ex03", "moons: the cost falls below 0.5 times the first in 150 epochs", 0.5, _ex03_cost_ratio("moons")),
@@ -202,6 +213,11 @@ THRESHOLDS = [
     Threshold("ex09", "softmax_jvp against central differences: at most 1e-8", 1e-8, _ex09_jvp_gap),
     Threshold("ex10", "input gradients against central differences: at most 1e-6", 1e-6, _ex10_gradient_gap),
     Threshold("ex10", "the slides' example: y and Euler's relation within 1e-9", 1e-9, _ex10_slides_gap),
+    Threshold("ex12", "test accuracy >= 0.94 on the 450 test digits: error rate", 0.06,
+              lambda s: _ex12_run(s)["error"]),
+    Threshold("ex12", "train_cnn takes at most 60 s (wall clock, shared machine)", 60.0,
+              lambda s: _ex12_run(s)["seconds"]),
+    Threshold("ex12", "the CNN has at most 20,000 parameters", 20000.0, lambda s: _ex12_run(s)["parameters"]),
 ]
 
 
