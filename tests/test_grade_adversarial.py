@@ -435,3 +435,28 @@ def test_ref_to_an_object_no_case_stored_is_a_failed_case_not_a_crash(tmp_path):
     (case,) = [c for c in res.tests[0].cases if "k = -2" in c.name and not c.setup]
     assert not case.passed and case.message == "not run: it needs 'typo', which no earlier test has stored"
     assert res.points == pytest.approx(6 * 4 / 5)
+
+
+# ------------------------------------------------------------------ locked helpers cannot be replaced
+SHADOW_PROBES = '''
+def float64_and_shape(function_name, z, *args):
+    return [1.0, 1.0]          # "yes, float64 and the right shape", whatever sigma does
+
+
+def rejects_unknown_name(function_name, bad_name):
+    return [1.0, 1.0, 1.0]     # "yes, it raised ValueError naming it"
+'''
+
+
+def test_an_answer_cell_cannot_replace_a_locked_helper_that_tests_call(tmp_path):
+    """ex09's tests call locked probes (float64_and_shape, rejects_unknown_name) that return
+    constant flags for a correct answer. An answer cell that defines probes of its own under the
+    same names must not earn those flags: the grader puts the instructor's back before each call."""
+    ex = next((ROOT / "exercises").glob("ex09_*.ipynb"))
+    nb = B.load(ex)
+    answer = next(c for c in nb["cells"] if B.gid(c) == "sigma")
+    answer["source"] = SHADOW_PROBES + "\n\ndef sigma(z, name, alpha=None):\n    return np.asarray(z).astype(int)\n"
+    sub = B.write(nb, tmp_path / "shadow.ipynb")
+    (res,) = grade_many([sub], Options(sandbox=SANDBOX, timeout=30))
+    probes = [c for t in res.tests for c in t.cases if "float64" in c.name or "unknown name" in c.name]
+    assert probes and not any(c.passed for c in probes), [(c.name, c.message) for c in probes if c.passed]

@@ -237,13 +237,13 @@ def test_program_takes_locked_cells_from_the_instructor(ex01):
     for cell in nb["cells"]:
         if B.gid(cell) == "setup":
             cell["source"] = "import numpy as np\nnp.sum = None  # tampered setup\n"
-    program = dict(build_program(nb, ex01))
+    program = {label: source for label, source, _ in build_program(nb, ex01)}
     assert "tampered" not in program["cell setup"] and "from course.grade import" in program["cell setup"]
 
 
 def test_program_leaves_out_test_cells_and_keeps_student_cells(ex01):
     nb = B.insert_after(B.load(B.EXERCISE), "layer", "helper = 42\n")
-    labels = [label for label, _ in build_program(nb, ex01)]
+    labels = [label for label, _, _ in build_program(nb, ex01)]
     assert labels == ["cell setup", "cell sigma", "cell layer", "cell 7", "cell forward", "cell half_mse"]
     assert not any("test" in label for label in labels)
 

@@ -291,12 +291,16 @@ def strip_magics(source: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def build_program(nb: dict, exercise: Exercise) -> list[tuple[str, str]]:
-    """[(label, source)]: the cells to run, in notebook order (see FORMAT.md, section 6)."""
+def build_program(nb: dict, exercise: Exercise) -> list[tuple[str, str, bool]]:
+    """[(label, source, locked)]: the cells to run, in notebook order (see FORMAT.md, section 6).
+
+    ``locked`` is True for the instructor's cells: what they define is restored before every
+    call, so that an answer cell cannot replace a locked helper that a test calls.
+    """
     instr = [c for c in exercise.cells if c["cell_type"] == "code"]
     order = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(instr) if nbgrader_meta(c).get("grade_id")}
     emitted: set[int] = set()
-    program: list[tuple[str, str]] = []
+    program: list[tuple[str, str, bool]] = []
 
     def instructor_cell(i):
         cell = instr[i]
@@ -304,7 +308,7 @@ def build_program(nb: dict, exercise: Exercise) -> list[tuple[str, str]]:
         emitted.add(i)
         if meta.get("solution") or meta.get("grade") or grading_skipped(cell):
             return
-        program.append((f"cell {meta.get('grade_id', i)}", cell_source(cell)))
+        program.append((f"cell {meta.get('grade_id', i)}", cell_source(cell), True))
 
     def restore_before(i):
         for j in range(i):
@@ -320,11 +324,11 @@ def build_program(nb: dict, exercise: Exercise) -> list[tuple[str, str]]:
             restore_before(i)
             meta = nbgrader_meta(instr[i])
             if meta.get("solution"):
-                program.append((f"cell {gid}", cell_source(cell)))
+                program.append((f"cell {gid}", cell_source(cell), False))
                 emitted.add(i)
             elif i not in emitted:
                 instructor_cell(i)
         else:
-            program.append((f"cell {k}", cell_source(cell)))
+            program.append((f"cell {k}", cell_source(cell), False))
     restore_before(len(instr))
-    return [(label, strip_magics(src)) for label, src in program]
+    return [(label, strip_magics(src), locked) for label, src, locked in program]

@@ -5,7 +5,8 @@ Started by the grader, inside the sandbox (:mod:`course.grade.sandbox`), as
 its configuration (JSON); then it reads one JSON request per line and answers one JSON
 line per request on a private copy of its stdout:
 
-    {"op": "exec", "id": ..., "cell": "cell forward", "source": "..."}  -> {"id", "status", "message"}
+    {"op": "exec", "id": ..., "cell": "cell forward", "source": "...",
+     "locked": false}                                                   -> {"id", "status", "message"}
     {"op": "call", "id": ..., "fn": "forward", "args": [...],
      "kwargs": {...}, "store": null}                                    -> {"id", "status", "value", "message"}
 
@@ -14,6 +15,10 @@ change any of it, or write its own answers to the pipe. That is why the grader d
 every case from the *values* it receives, compared in its own process (see
 :mod:`course.grade.scoring`). The student's ``print`` goes to the grader's log file, and
 ``input()`` reads from ``/dev/null``.
+
+What the instructor's (locked) cells bind is put back into the namespace before every
+call, so that a test that calls a locked helper runs the instructor's helper, not one an
+answer cell defined under the same name.
 """
 
 import json
@@ -85,6 +90,7 @@ def main():
     ns["display"] = lambda *objs, **kw: None  # IPython's builtin; plots and tables are not graded
     sys.modules["__main__"] = main_module
     refs = {}
+    locked = {}  # name -> object, as the instructor's cells left them
     reply({"id": "ready", "status": "ok", "message": ""})
     for line in requests:
         try:
@@ -96,7 +102,12 @@ def main():
             try:
                 filename = f"<{req['cell']}>"
                 linecache.cache[filename] = (len(req["source"]), None, req["source"].splitlines(True), filename)
-                exec(compile(req["source"], filename, "exec"), ns)
+                before = dict(ns)
+                try:
+                    exec(compile(req["source"], filename, "exec"), ns)
+                finally:
+                    if req.get("locked") is True:
+                        locked.update((k, v) for k, v in ns.items() if k not in before or before[k] is not v)
                 out = {"status": "ok", "message": ""}
             except MemoryError:  # what it allocated may still be referenced: start again without it
                 out = {"status": "error", "restart": True,
@@ -110,6 +121,7 @@ def main():
             except MissingRef as exc:  # a Ref to a name no earlier case stored
                 outcome = Outcome("skipped", message=missing_ref_message(str(exc.args[0])))
             else:
+                ns.update(locked)
                 outcome = call(ns, refs, req["fn"], args, kwargs, req.get("store"))
             try:
                 reply({"id": rid, **outcome.to_json()})

@@ -86,11 +86,12 @@ class Session:
         return self.kernel
 
     def _run_cells(self) -> bool:
-        for i, (label, source) in enumerate(self.program):
+        for i, (label, source, locked) in enumerate(self.program):
             if i in self.bad_cells:
                 continue
             try:
-                answer = self.kernel.request({"op": "exec", "cell": label, "source": source}, self._limit())
+                answer = self.kernel.request({"op": "exec", "cell": label, "source": source, "locked": locked},
+                                             self._limit())
             except (KernelTimeout, KernelDied) as exc:
                 timed_out = isinstance(exc, KernelTimeout)
                 self.timed_out |= timed_out
