@@ -3,6 +3,7 @@
     python benchmarks/mutation_test.py ex01 ex02 ...        # every mutant of these exercises
     python benchmarks/mutation_test.py ex04 --max-mutants 40   # a seeded sample of at most 40 per exercise
     python benchmarks/mutation_test.py ex01 --list             # only list the mutants, grade nothing
+    python benchmarks/mutation_test.py ex03 --cells activate   # only the mutants of one answer cell
 
 Each mutant is the solution notebook with ONE small change in the code between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` of one answer cell, made with Python's ``ast`` (positions from the parse, the change
@@ -255,6 +256,8 @@ def main(argv=None) -> int:
     parser.add_argument("--solutions", type=Path, default=ROOT / "solutions",
                         help="the folder of solution notebooks whose answers are mutated and whose tests grade them "
                              "(default: solutions/; another checkout's folder measures an older version)")
+    parser.add_argument("--cells", nargs="+", metavar="GRADE_ID",
+                        help="mutate only these answer cells (their grade_ids, e.g. sigma layer)")
     parser.add_argument("--list", action="store_true", help="list the mutants, grade nothing")
     parser.add_argument("--survivors", action="store_true", help="print every surviving mutant's change")
     parser.add_argument("--json", type=Path, help="write every mutant and its result to this file")
@@ -266,7 +269,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     for name in args.exercises:
         path = solution_path(name, args.solutions)
-        mutants = mutants_of(path)
+        mutants = [m for m in mutants_of(path) if not args.cells or m.cell in args.cells]
         total = len(mutants)
         if args.max_mutants and total > args.max_mutants:
             mutants = random.Random(args.seed).sample(mutants, args.max_mutants)
