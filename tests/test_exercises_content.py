@@ -130,3 +130,36 @@ def test_ex08_wrong_force_sign_and_a_model_blind_to_z(tmp_path):
     sym = c2["rotating, translating and renumbering trimers"]
     assert not sym.passed and sym.message.startswith("rotation")
     assert p2["test_train_potential"] < full["test_train_potential"]
+
+
+def test_ex01_and_ex03_activations_that_ignore_the_texts_requirements_lose_points(tmp_path):
+    """The attempt that once scored 10/10: the other step convention (z > 0), booleans instead of floats, and no
+    ValueError for an unknown name. Each requirement is stated in the text, and each now costs points."""
+    loose_sigma = (
+        'def sigma(z, name):\n'
+        '    z = np.asarray(z, dtype=float)\n'
+        '    ### BEGIN SOLUTION\n'
+        '    if name == "step":\n'
+        '        return z > 0\n'
+        '    return {"identity": z, "relu": np.maximum(z, 0.0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z),\n'
+        '            "square": z ** 2}.get(name)\n'
+        '    ### END SOLUTION\n')
+    nb = json.loads((ROOT / "solutions" / "ex01_forward_pass.ipynb").read_text(encoding="utf-8"))
+    (cell,) = [c for c in nb["cells"] if nbgrader_meta(c).get("grade_id") == "sigma"]
+    cell["source"] = loose_sigma
+    ex01 = tmp_path / "loose_sigma.ipynb"
+    ex01.write_text(json.dumps(nb), encoding="utf-8")
+    boolean_relu = _variant("ex03_numpy_network.ipynb", "activate", "return np.maximum(z, 0.0), (z > 0).astype(float)",
+                            "return np.maximum(z, 0.0), z >= 0", tmp_path / "boolean_relu.ipynb")
+    no_raise = _variant("ex03_numpy_network.ipynb", "activate", "    raise ValueError(", "    return None, (",
+                        tmp_path / "no_raise.ipynb")
+    (p1, c1, _), (p2, c2, _), (p3, c3, _) = _grade([ex01, boolean_relu, no_raise])
+
+    assert p1["test_sigma"] < _max_points("ex01_forward_pass.ipynb")["test_sigma"]
+    failed = {n for n, c in c1.items() if not c.passed}
+    assert {"step(0) = 1: the step function fires for z >= 0", "step returns floats 0.0 and 1.0, not booleans",
+            "an unknown name ('softsign') raises a ValueError that names the six activations"} <= failed
+    assert not c2["relu at z = 0: value 0 and derivative 0"].passed
+    assert not c2["relu and its derivative are floats, not booleans"].passed
+    assert not c3["an unknown name ('step') raises a ValueError that names the four activations"].passed
+    assert c3["relu at z = 0: value 0 and derivative 0"].passed
