@@ -51,7 +51,7 @@ $(STAMP): pyproject.toml $(LOCK) tools/install_torch.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(PIP_VERSION)"
 	$(BIN)/python tools/install_torch.py --lock $(LOCK) --variant $(TORCH_VARIANT)
-	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -c $(LOCK) -e ".[test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -c $(LOCK) -e ".[test,book]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -90,7 +90,7 @@ bench: $(STAMP)
 # run make test (CI runs it with Python 3.11), commit requirements.lock.
 lock:
 	test -x .venv-tools/bin/uv || { $(PYTHON) -m venv .venv-tools && .venv-tools/bin/python -m pip install --quiet "$(UV)"; }
-	.venv-tools/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.10 \
+	.venv-tools/bin/uv pip compile pyproject.toml --extra test --extra book --universal --python-version 3.10 \
 		--constraint lock-pins.txt --index-url https://pypi.org/simple --no-config --upgrade --quiet \
 		--custom-compile-command "make lock" --output-file $(LOCK)
 
