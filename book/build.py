@@ -9,7 +9,8 @@ The site is made from the notebooks as they are stored (their outputs; nothing i
    a widget's output keeps only the PNG it stores (the still of its figure), followed by a note on how to use
    it live in JupyterLab; outputs of other widgets (progress bars) have no still and are left out; every
    page opens with a note on how to run it; links to files of the repository that are not pages of the site
-   become their path in the repository; ``<details>`` answers become dropdowns whose Markdown and formulas are
+   become their path in the repository; display formulas are joined onto one line (so that MyST, which
+   reads Markdown before formulas, cannot take a line of one for a list item); ``<details>`` answers become dropdowns whose Markdown and formulas are
    parsed. The table of contents, a page that collects every lecture's "Further
    reading" section, and which of these reference links exist, are generated.
 3. Jupyter Book 1.x (Sphinx) builds ``OUT/_build/html``: open ``OUT/_build/html/index.html``.
@@ -45,6 +46,8 @@ MATHJAX_PARTS = ["tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/wof
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\(([^)\s]+)\)")
 IMAGE = re.compile(r"!\[[^\]\n]*\]\(([^)\s]+)\)")
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+FENCE = re.compile(r"(^[ \t>]*(?:```|~~~).*?^[ \t>]*(?:```|~~~))", re.DOTALL | re.MULTILINE)
 DETAILS = re.compile(r"<details>\s*<summary>(.*?)</summary>(.*?)</details>", re.DOTALL | re.IGNORECASE)
 
 
@@ -197,6 +200,25 @@ def markdown_inline(html: str) -> str:
     return re.sub(r"<br\s*/?>", "\n", html, flags=re.IGNORECASE)
 
 
+def one_line_display_math(source: str) -> str:
+    """Every ``$$...$$`` on one line. Jupyter reads the formulas before the Markdown, MyST the Markdown first:
+    a formula's continuation line that starts with ``+`` or ``-`` would become a list item (and ``\\;`` an
+    escaped ``;``). Newlines in TeX are spaces, so joining the lines changes nothing else; a formula with
+    a ``%`` comment is left as it is. Inside a block quote, the ``>`` that start its lines go too."""
+
+    def join(match: re.Match, text: str) -> str:
+        body = match.group(1)
+        if "\n" not in body or "%" in body:
+            return match.group(0)
+        line = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
+        prefix = r"\s*\n[ \t]*>?[ \t]*" if line.lstrip().startswith(">") else r"\s*\n[ \t]*"
+        return "$$" + re.sub(prefix, " ", body) + "$$"
+
+    parts = FENCE.split(source)  # odd items: fenced code, left as it is
+    return "".join(part if i % 2 else DISPLAY_MATH.sub(lambda m, part=part: join(m, part), part)
+                   for i, part in enumerate(parts))
+
+
 def dropdowns(source: str) -> str:
     """``<details><summary>S</summary>B</details>`` as a MyST dropdown: inside raw HTML neither Markdown nor
     formulas are parsed, so an answer written on the lines right after ``<summary>`` would show raw TeX."""
@@ -218,7 +240,7 @@ def stage_notebook(nb: dict, kind: str, rel: str, pages: set[str]) -> dict:
     cells = []
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "markdown":
-            cell["source"] = dropdowns(web_links(text(cell), rel, pages))
+            cell["source"] = dropdowns(one_line_display_math(web_links(text(cell), rel, pages)))
         cells.append(cell)
         notes = []
         if cell["cell_type"] == "code":
