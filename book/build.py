@@ -5,14 +5,14 @@ The site is made from the notebooks as they are stored (their outputs; nothing i
 1. MathJax 3, pinned in ``book/package-lock.json``, is installed from the npm registry by ``npm ci`` into
    ``book/node_modules`` (once; npm checks the lock's hash) and copied into the site, so that formulas render
    without a CDN and the site works offline.
-2. ``lectures/*.ipynb`` and ``exercises/*.ipynb`` are staged into ``OUT/source`` with a few changes for the web:
-   a widget's output keeps only the PNG it stores (the still of its figure), followed by a note on how to use
-   it live in JupyterLab; outputs of other widgets (progress bars) have no still and are left out; every
+2. ``lectures/*.ipynb`` and ``exercises/*.ipynb`` are staged into ``OUT/_build/source`` with a few changes for
+   the web: a widget's output keeps only the PNG it stores (the still of its figure), followed by a note on how
+   to use it live in JupyterLab; outputs of other widgets (progress bars) have no still and are left out; every
    page opens with a note on how to run it; links to files of the repository that are not pages of the site
-   become their path in the repository; display formulas are joined onto one line (so that MyST, which
-   reads Markdown before formulas, cannot take a line of one for a list item); ``<details>`` answers become dropdowns whose Markdown and formulas are
-   parsed. The table of contents, a page that collects every lecture's "Further
-   reading" section, and which of these reference links exist, are generated.
+   become their path in the repository; display formulas are joined onto one line (MyST reads the Markdown
+   before the formulas and could take a line of one for a list item); ``<details>`` answers become dropdowns,
+   whose Markdown and formulas are parsed. The table of contents, a page that collects every lecture's
+   "Further reading" section, and which of these reference links exist, are generated.
 3. Jupyter Book 1.x (Sphinx) builds ``OUT/_build/html``: open ``OUT/_build/html/index.html``.
 
 OUT is ``book`` unless ``--out`` says otherwise: the site is ``book/_build/html``, its staged sources are in
