@@ -299,7 +299,10 @@ def stage(source: Path) -> dict:
     for kind, paths in notebooks.items():
         for path in paths:
             rel = path.relative_to(ROOT).as_posix()
-            nb = loaded[rel] = json.loads(path.read_text())
+            try:
+                nb = loaded[rel] = json.loads(path.read_text())
+            except ValueError as error:
+                sys.exit(f"{rel} is not a notebook (JSON) file: {error}")
             write(source / rel, json.dumps(stage_notebook(nb, kind, rel, pages), indent=1, ensure_ascii=False))
             for cell in nb["cells"]:  # local images that Markdown cells show
                 for target in IMAGE.findall(text(cell)) if cell["cell_type"] == "markdown" else []:
