@@ -40,9 +40,10 @@ INDEX = "lectures/00_index"
 READING = "lectures/further_reading"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MATHJAX = BOOK / "node_modules" / "mathjax"
-#: what the site needs of MathJax's es5 folder: the TeX-to-HTML component and what it loads on demand
-#: (TeX extensions, fonts, the accessibility and menu modules with their speech rules)
-MATHJAX_PARTS = ["tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "a11y", "ui", "sre"]
+#: what the site needs of MathJax's es5 folder: the TeX-to-HTML component and every module it or its menu loads
+#: on demand (TeX and MathML input extensions, both renderers and their fonts, the accessibility modules with
+#: their speech rules); the other combined components (tex-svg.js, mml-chtml.js, ...) are never loaded
+MATHJAX_PARTS = ["tex-chtml.js", "input", "output", "a11y", "ui", "sre", "adaptors"]
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\(([^)\s]+)\)")
 IMAGE = re.compile(r"!\[[^\]\n]*\]\(([^)\s]+)\)")

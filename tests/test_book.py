@@ -417,3 +417,36 @@ def test_search_finds_a_lecture(server, browser):
         assert any(href.split("#")[0].endswith("lectures/02_perceptron.html") for href in results), results
     finally:
         page.close()
+
+
+def test_mathjax_menu_options_load_from_the_site(server, browser):
+    """A reader who turns on MathJax's accessibility explorer and its SVG renderer (its right-click menu) loads
+    more of MathJax: speech rules, MathML input, the SVG output and fonts. All of it must come from the site."""
+    page = browser.new_page()
+    requests, problems = [], []
+
+    def route(route) -> None:
+        requests.append(route.request.url)
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            problems.append(f"outside the site: {route.request.url}")
+            route.abort()
+
+    try:
+        page.route("**/*", route)
+        page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} ({r.failure})"))
+        page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
+        page.goto(f"{server}lectures/02_perceptron.html", wait_until="load")
+        page.evaluate("() => MathJax.startup.promise")
+        with page.expect_response(lambda r: "/a11y/explorer.js" in r.url, timeout=60_000):
+            page.evaluate("() => { MathJax.startup.document.menu.menu.pool.lookup('explorer').setValue(true); }")
+        page.evaluate("() => { MathJax.startup.document.menu.menu.pool.lookup('renderer').setValue('SVG'); }")
+        page.wait_for_function("() => document.querySelector('mjx-container[jax=SVG]')", timeout=60_000)
+        page.wait_for_load_state("networkidle")
+    finally:
+        page.close()
+    assert any("/sre/mathmaps/" in url for url in requests), "the speech rules were not loaded"
+    assert any("/output/svg" in url for url in requests), "the SVG renderer was not loaded"
+    assert not problems, "\n".join(problems)
