@@ -1,6 +1,7 @@
 # The two commands of the course (see README.md):
 #   make lab    set up (once) and open the course in JupyterLab, lectures/00_index.ipynb as the start page
-#   make test   set up (once) and run the whole test suite: library, notebooks, grader, browser
+#   make test   set up (once) and run the whole test suite: library, notebooks, grader, browser, website
+#   make book   the course as a static website in book/_build/html (stored outputs; MathJax via npm, once)
 #
 # Students: make start EX=ex01   copies exercises/ex01_*.ipynb to work/ (never overwrites your copy)
 #
@@ -32,7 +33,7 @@ ROOT_ARG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # pip's own notices are noise here; its errors still show
 PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/python -m pip
 
-.PHONY: lab test setup start exercises notebooks bench clean lock test-latest
+.PHONY: lab test setup start exercises notebooks bench clean lock test-latest book
 
 # Widget state left in a notebook's metadata by an earlier run (nbconvert keeps it) makes nbconvert's
 # HTML show blank widgets instead of their static PNG: remove it.
@@ -51,7 +52,7 @@ $(STAMP): pyproject.toml $(LOCK) tools/install_torch.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(PIP_VERSION)"
 	$(BIN)/python tools/install_torch.py --lock $(LOCK) --variant $(TORCH_VARIANT)
-	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -c $(LOCK) -e ".[test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet -c $(LOCK) -e ".[test,book]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -82,6 +83,12 @@ notebooks: $(STAMP)
 	$(BIN)/python -c "$$STRIP_WIDGET_STATE" lectures/*.ipynb solutions/*.ipynb
 	$(BIN)/python -m course.grade.generate
 
+# The course as a static website (Jupyter Book 1.x) from the stored outputs of lectures/ and exercises/: nothing
+# is executed. Open book/_build/html/index.html; book/build.py says what it changes for the web. MathJax comes
+# from the npm registry at the version of book/package-lock.json (npm ci, once) and is copied into the site.
+book: $(STAMP)
+	$(BIN)/python book/build.py
+
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
 
@@ -90,7 +97,7 @@ bench: $(STAMP)
 # run make test (CI runs it with Python 3.11), commit requirements.lock.
 lock:
 	test -x .venv-tools/bin/uv || { $(PYTHON) -m venv .venv-tools && .venv-tools/bin/python -m pip install --quiet "$(UV)"; }
-	.venv-tools/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.10 \
+	.venv-tools/bin/uv pip compile pyproject.toml --extra test --extra book --universal --python-version 3.10 \
 		--constraint lock-pins.txt --index-url https://pypi.org/simple --no-config --upgrade --quiet \
 		--custom-compile-command "make lock" --output-file $(LOCK)
 
@@ -106,9 +113,9 @@ test-latest:
 	.venv-latest/bin/python -c "import importlib.metadata as m; print('torch==' + m.version('torch'))" \
 		> .venv-latest/torch-pin.txt
 	PIP_DISABLE_PIP_VERSION_CHECK=1 .venv-latest/bin/python -m pip install --quiet --upgrade \
-		--upgrade-strategy eager -c .venv-latest/torch-pin.txt -e ".[test]"
+		--upgrade-strategy eager -c .venv-latest/torch-pin.txt -e ".[test,book]"
 	PIP_DISABLE_PIP_VERSION_CHECK=1 .venv-latest/bin/python -m pip list --format=freeze > .venv-latest/versions.txt
 	.venv-latest/bin/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-tools .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-latest .venv-tools .pytest_cache .hypothesis book/_build book/node_modules

@@ -89,11 +89,11 @@ def test_every_install_goes_through_the_lock_and_every_target_through_that_insta
     mk = (ROOT / "Makefile").read_text()
     setup = _recipe(mk, "$(STAMP)")
     assert "tools/install_torch.py --lock $(LOCK)" in setup
-    assert "$(PIP) install --quiet -c $(LOCK) -e \".[test]\"" in setup
+    assert "$(PIP) install --quiet -c $(LOCK) -e \".[test,book]\"" in setup
     pip_lines = [line for line in setup.splitlines() if "pip install" in line]
     assert all("-c $(LOCK)" in line or "PIP_VERSION" in line for line in pip_lines), pip_lines
     assert re.search(r"^\$\(STAMP\): .*\$\(LOCK\)", mk, flags=re.M), "a changed lock must reinstall"
-    for target in ("setup", "lab", "test", "start", "exercises", "notebooks", "bench"):
+    for target in ("setup", "lab", "test", "start", "exercises", "notebooks", "bench", "book"):
         assert re.search(rf"^{target}: \$\(STAMP\)", mk, flags=re.M), target
     assert "REQUIRE_BROWSER=1" in (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), flags=re.M)
