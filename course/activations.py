@@ -249,7 +249,7 @@ def _swish_activation(beta=1.0):
 
 _REGISTRY: dict[str, Callable[..., Activation]] = {
     "step": _simple("step", "1 if z >= 0 else 0", _step, _zero),
-    "identity": _simple("identity", "z", _identity, _one, "Identity"),
+    "identity": lambda: Activation("identity", "z", _identity, _one, {}, lambda z, v: v, torch_name="Identity"),
     "sigmoid": _simple("sigmoid", "1 / (1 + exp(-z))", _sigmoid, _dsigmoid, "Sigmoid"),
     "tanh": _simple("tanh", "tanh(z)", _tanh, _dtanh, "Tanh"),
     "relu": lambda: Activation("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0),

@@ -73,7 +73,7 @@ class Loss:
 
 
 def _half_mse(y_hat, y):
-    return 0.5 * np.sum((y - y_hat) ** 2) / y.shape[0]
+    return 0.5 * ((y - y_hat) ** 2).sum() / y.shape[0]
 
 
 def _half_mse_grad(y_hat, y):
