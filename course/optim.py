@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from course._checks import unknown_name
+from course._checks import registry_key
 
 __all__ = ["Optimizer", "GradientDescent", "Momentum", "Adam", "get", "names"]
 
@@ -166,11 +166,7 @@ def get(name, learning_rate: float | None = None, **kwargs) -> Optimizer:
     """A new optimizer called ``name`` (an :class:`Optimizer` is passed through)."""
     if isinstance(name, Optimizer):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"optimizer must be a name (str) or an Optimizer, got {type(name).__name__}")
-    cls = _REGISTRY.get(name.lower())
-    if cls is None:
-        raise unknown_name("optimizer", name, names())
+    cls = _REGISTRY[registry_key("optimizer", name, _REGISTRY, or_object="an Optimizer")]
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     return cls(**kwargs)
