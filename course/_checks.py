@@ -42,6 +42,22 @@ def unknown_name(kind: str, given: str, known) -> ValueError:
     return ValueError(f"unknown {kind} {given!r}; known {kind}s are: {', '.join(sorted(known))}")
 
 
+def registry_key(kind: str, name, registry, aliases: dict | None = None, or_object: str = "") -> str:
+    """``name`` lower-cased, an alias replaced by the name it stands for: a key of ``registry``, or a clear error.
+
+    ``kind`` ("activation") and ``or_object`` (what may stand instead of a name, "an Activation")
+    word the errors; an unknown name's error lists the known names and aliases.
+    """
+    if not isinstance(name, str):
+        instead = f" or {or_object}" if or_object else ""
+        raise TypeError(f"{kind} must be a name (str){instead}, got {type(name).__name__}")
+    aliases = aliases or {}
+    key = aliases.get(name.lower(), name.lower())
+    if key not in registry:
+        raise unknown_name(kind, name, [*registry, *aliases])
+    return key
+
+
 def non_negative(value, name: str) -> float:
     """``value`` as a float, or a ValueError naming ``name`` if it is negative, NaN or infinite."""
     if not np.isfinite(value) or value < 0:

@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from course._checks import as_float_array, unknown_name
+from course._checks import as_float_array, registry_key
 
 __all__ = ["Activation", "Softmax", "get", "names", "step", "identity", "sigmoid", "tanh",
            "relu", "leaky_relu", "elu", "selu", "gelu", "swish", "softplus", "softmax", "square"]
@@ -249,7 +249,7 @@ def _swish_activation(beta=1.0):
 
 _REGISTRY: dict[str, Callable[..., Activation]] = {
     "step": _simple("step", "1 if z >= 0 else 0", _step, _zero),
-    "identity": _simple("identity", "z", _identity, _one, "Identity"),
+    "identity": lambda: Activation("identity", "z", _identity, _one, {}, lambda z, v: v, torch_name="Identity"),
     "sigmoid": _simple("sigmoid", "1 / (1 + exp(-z))", _sigmoid, _dsigmoid, "Sigmoid"),
     "tanh": _simple("tanh", "tanh(z)", _tanh, _dtanh, "Tanh"),
     "relu": lambda: Activation("relu", "max(0, z)", _relu, _drelu, {}, lambda z, v: v * (z > 0),
@@ -282,11 +282,7 @@ def get(name, **params) -> Activation:
         if params:
             raise ValueError(f"parameters {params} given together with a ready-made activation {name.name!r}")
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str) or an Activation, got {type(name).__name__}")
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in _REGISTRY:
-        raise unknown_name("activation", name, names())
+    key = registry_key("activation", name, _REGISTRY, _ALIASES, "an Activation")
     try:
         return _REGISTRY[key](**params)
     except TypeError:

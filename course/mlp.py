@@ -229,20 +229,18 @@ class MLP:
         return self.loss.value(out2, self._target(y))
 
     # ------------------------------------------------------------ parameters
-    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
-        """[("W1", W^(1)), ..., ("WL", W^(L)), ("b1", b^(1)), ...]: the trained arrays by name (not copies).
+    def parameters(self) -> list[np.ndarray]:
+        """[W^(1), ..., W^(L), b^(1), ..., b^(L)]: the trained arrays themselves (not copies).
 
         The biases are listed only when they are trained; the order is the one
         ``fit`` hands the arrays to the optimizer.
         """
-        named = [(f"W{l}", W) for l, W in enumerate(self.weights, start=1)]
-        if self.train_biases:
-            named += [(f"b{l}", b) for l, b in enumerate(self.biases, start=1)]
-        return named
+        return self.weights + (self.biases if self.train_biases else [])
 
-    def parameters(self) -> list[np.ndarray]:
-        """The trained arrays, in the order of :meth:`named_parameters`."""
-        return [p for _, p in self.named_parameters()]
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        """[("W1", W^(1)), ..., ("b1", b^(1)), ...]: :meth:`parameters` with their names."""
+        names = [f"W{l}" for l in range(1, len(self.weights) + 1)] + [f"b{l}" for l in range(1, len(self.biases) + 1)]
+        return list(zip(names, self.parameters()))
 
     @property
     def n_parameters(self) -> int:

@@ -21,9 +21,11 @@ same parameters step for step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from course._checks import unknown_name
+from course._checks import registry_key
 
 __all__ = ["Optimizer", "GradientDescent", "Momentum", "Adam", "get", "names"]
 
@@ -58,8 +60,9 @@ class Optimizer:
                              f"got {len(prox)}")
         self.t += 1
         for i, (p, g) in enumerate(zip(params, grads)):
-            if p.shape != np.shape(g):
-                raise ValueError(f"grads[{i}] must have the shape of params[{i}] {p.shape}, got {np.shape(g)}")
+            g = np.asarray(g)
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{i}] must have the shape of params[{i}] {p.shape}, got {g.shape}")
             self._update(p, g, self._state[i])
             if prox is not None and prox[i] is not None:
                 prox[i](p, self.step_size(i))
@@ -81,17 +84,7 @@ class GradientDescent(Optimizer):
     name = "gd"
 
     def _update(self, p, g, state):
-        step = _buffer(state, "step", p)
-        np.multiply(g, self.learning_rate, out=step)
-        p -= step
-
-
-def _buffer(state: dict, name: str, like: np.ndarray) -> np.ndarray:
-    """A scratch array kept in the optimizer's state, so that a step allocates no memory."""
-    buf = state.get(name)
-    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-        buf = state[name] = np.empty_like(like)
-    return buf
+        p -= self.learning_rate * g
 
 
 class Momentum(Optimizer):
@@ -111,15 +104,11 @@ class Momentum(Optimizer):
         self.beta = float(beta)
 
     def _update(self, p, g, state):
-        v = state.get("v")
-        if v is None:
-            v = state["v"] = np.array(g, dtype=p.dtype, copy=True)
+        if "v" not in state:
+            state["v"] = np.array(g, dtype=p.dtype, copy=True)      # v_1 = g_1, as in PyTorch
         else:
-            v *= self.beta
-            v += g
-        step = _buffer(state, "step", p)
-        np.multiply(v, self.learning_rate, out=step)
-        p -= step
+            state["v"] = self.beta * state["v"] + g
+        p -= self.learning_rate * state["v"]
 
 
 class Adam(Optimizer):
@@ -154,27 +143,14 @@ class Adam(Optimizer):
         return self.learning_rate / (np.sqrt(v) / np.sqrt(1.0 - self.beta2 ** self.t) + self.eps)
 
     def _update(self, p, g, state):
-        if "m" not in state:
-            state["m"] = np.zeros_like(p)
-            state["v"] = np.zeros_like(p)
-        m, v, tmp = state["m"], state["v"], _buffer(state, "step", p)
-        m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        m += tmp
-        v *= self.beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta2
-        v += tmp
+        m, v = state.get("m", 0.0), state.get("v", 0.0)
+        state["m"] = m = self.beta1 * m + (1.0 - self.beta1) * g
+        state["v"] = v = self.beta2 * v + (1.0 - self.beta2) * (g * g)
         bias1 = 1.0 - self.beta1 ** self.t
         bias2 = 1.0 - self.beta2 ** self.t
-        # The same order of operations as torch.optim.Adam, so float64 results agree to the last bits:
-        # denom = sqrt(v) / sqrt(bias2) + eps;  w -= (alpha / bias1) * (m / denom)
-        np.sqrt(v, out=tmp)
-        tmp /= np.sqrt(bias2)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.learning_rate / bias1
-        p -= tmp
+        # m_hat / (sqrt(v_hat) + eps) in torch.optim.Adam's order of operations, so that float64 results
+        # agree to the last bits: w <- w - (alpha / bias1) m / (sqrt(v) / sqrt(bias2) + eps)
+        p -= (self.learning_rate / bias1) * (m / (np.sqrt(v) / math.sqrt(bias2) + self.eps))
 
 
 _REGISTRY = {"gd": GradientDescent, "sgd": GradientDescent, "gradient_descent": GradientDescent,
@@ -190,11 +166,7 @@ def get(name, learning_rate: float | None = None, **kwargs) -> Optimizer:
     """A new optimizer called ``name`` (an :class:`Optimizer` is passed through)."""
     if isinstance(name, Optimizer):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"optimizer must be a name (str) or an Optimizer, got {type(name).__name__}")
-    cls = _REGISTRY.get(name.lower())
-    if cls is None:
-        raise unknown_name("optimizer", name, names())
+    cls = _REGISTRY[registry_key("optimizer", name, _REGISTRY, or_object="an Optimizer")]
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     return cls(**kwargs)
