@@ -26,6 +26,7 @@ LECTURE_NAMES = [
 EXERCISE_NAMES = [
     "ex01_forward_pass", "ex02_network_derivatives", "ex03_numpy_network", "ex04_sine_approximation",
     "ex05_capacity", "ex06_perceptron", "ex07_regularization", "ex08_nn_potential",
+    "ex09_activation_functions", "ex10_autodiff", "ex11_optimizers", "ex12_convolution",
 ]
 WIDGET_NAMES = [
     "perceptron_explorer", "activation_explorer", "universal_approximation", "forward_stepper",
