@@ -24,7 +24,8 @@ import math
 from numbers import Real
 from typing import Callable
 
-from course.autodiff.value import _check_number
+from course.autodiff.elementary import (check_power_derivative, exp_float, exponent_float, log_float, power_float,
+                                        real_number)
 
 __all__ = ["Dual", "derivative", "directional_derivative", "gradient_forward"]
 
@@ -41,8 +42,8 @@ class Dual:
     __slots__ = ("value", "deriv")
 
     def __init__(self, value, deriv=0.0):
-        self.value = _check_number(value, "value")
-        self.deriv = _check_number(deriv, "deriv")
+        self.value = real_number(value, "value")
+        self.deriv = real_number(deriv, "deriv")
 
     @staticmethod
     def _lift(other, op: str) -> "Dual":
@@ -83,40 +84,24 @@ class Dual:
 
     def __pow__(self, exponent) -> "Dual":
         """(a + a'eps)^n = a^n + n a^(n-1) a' eps, for a plain number n."""
-        if isinstance(exponent, Dual):
-            raise TypeError("power: the exponent of a Dual must be a plain number such as 2 or 0.5; "
-                            "for a Dual exponent b write (b * a.log()).exp()")
-        n = _check_number(exponent, "the exponent of **")
+        n = exponent_float(exponent, Dual)
         a = self.value
-        if a == 0.0 and n < 0:
-            raise ZeroDivisionError(f"power: 0 raised to the negative power {n:g}")
-        if a < 0.0 and not n.is_integer():
-            raise ValueError(f"power: {a:g} is negative, and a negative number raised to the "
-                             f"non-integer power {n:g} is not a real number")
-        try:
-            out = a ** n
-        except OverflowError:
-            raise OverflowError(f"power: {a:g} ** {n:g} is larger than the largest float (about 1.8e308)") from None
+        out = power_float(a, n)
         if n == 0.0 or self.deriv == 0.0:
             return Dual(out, 0.0)
-        if a == 0.0 and n < 1.0:
-            raise ZeroDivisionError(f"power: the derivative of x^{n:g} at x = 0 is infinite "
-                                    f"(n x^(n-1) with n - 1 < 0)")
+        check_power_derivative(a, n)
         return Dual(out, n * a ** (n - 1.0) * self.deriv)
 
     def __rpow__(self, base) -> "Dual":
         """c^(a + a'eps) = c^a + c^a ln(c) a' eps, for a plain positive number c."""
-        c = _check_number(base, "the base of **")
+        c = real_number(base, "the base of **")
         if c <= 0.0:
             raise ValueError(f"power: the base {c:g} of {c:g} ** Dual must be positive")
         out = c ** self.value
         return Dual(out, out * math.log(c) * self.deriv)
 
-    def __radd__(self, other) -> "Dual":
-        return self._lift(other, "+") + self
-
-    def __rmul__(self, other) -> "Dual":
-        return self._lift(other, "*") * self
+    __radd__ = __add__  # number + Dual = Dual + number: addition commutes
+    __rmul__ = __mul__  # number * Dual = Dual * number
 
     def __rsub__(self, other) -> "Dual":
         return self._lift(other, "-") - self
@@ -127,18 +112,13 @@ class Dual:
     # ------------------------------------------------------------ elementary functions
     def exp(self) -> "Dual":
         """e^(a + a'eps) = e^a + e^a a' eps."""
-        try:
-            out = math.exp(self.value)
-        except OverflowError:
-            raise OverflowError(f"exp: exp({self.value:g}) is larger than the largest float (about 1.8e308)") from None
+        out = exp_float(self.value)
         return Dual(out, out * self.deriv)
 
     def log(self) -> "Dual":
         """ln(a + a'eps) = ln a + (a'/a) eps."""
         a = self.value
-        if a <= 0.0:
-            raise ValueError(f"log: the natural logarithm needs a positive input, got {a:g}")
-        return Dual(math.log(a), self.deriv / a)
+        return Dual(log_float(a), self.deriv / a)
 
     def tanh(self) -> "Dual":
         """tanh(a + a'eps) = tanh a + (1 - tanh^2 a) a' eps."""
@@ -167,7 +147,7 @@ class Dual:
 def _seeded(x, direction) -> list[Dual]:
     if len(direction) != len(x):
         raise ValueError(f"direction must have one entry per input ({len(x)}), got {len(direction)}")
-    return [Dual(_check_number(xi, f"x[{i}]"), _check_number(vi, f"direction[{i}]"))
+    return [Dual(real_number(xi, f"x[{i}]"), real_number(vi, f"direction[{i}]"))
             for i, (xi, vi) in enumerate(zip(x, direction))]
 
 

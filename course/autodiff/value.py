@@ -30,16 +30,10 @@ import math
 from numbers import Real
 from typing import Callable, Iterable
 
+from course.autodiff.elementary import (check_power_derivative, described, exp_float, exponent_float, log_float,
+                                        power_float, real_number)
+
 __all__ = ["Value", "topological_order", "zero_grad", "gradient"]
-
-
-def _check_number(x, name: str) -> float:
-    """A plain real number as float, or a TypeError naming the argument."""
-    if type(x) is float:  # the common case, checked first for speed
-        return x
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{name} must be a real number (int or float), got {type(x).__name__}: {x!r}")
-    return float(x)
 
 
 class Value:
@@ -60,7 +54,7 @@ class Value:
 
     def __init__(self, data, label: str = "", *, _parents: tuple = (), _op: str = "",
                  _local: Callable[[float], tuple] | None = None):
-        self.data = _check_number(data, "data")
+        self.data = real_number(data, "data")
         self.grad = 0.0
         self.label = str(label)
         self.op = _op
@@ -79,7 +73,7 @@ class Value:
 
     def _describe(self) -> str:
         """'x = 2' for a labelled node, '2' otherwise: for error messages."""
-        return f"{self.label} = {self.data:g}" if self.label else f"{self.data:g}"
+        return described(self.data, self.label)
 
     @staticmethod
     def _lift(other, op: str) -> "Value":
@@ -131,46 +125,28 @@ class Value:
 
     def __pow__(self, exponent) -> "Value":
         """out = a^n for a plain number n;  d(out)/da = n a^(n-1)."""
-        if isinstance(exponent, Value):
-            raise TypeError("power: the exponent of a Value must be a plain number such as 2 or 0.5; "
-                            "for a Value exponent b write (b * a.log()).exp()")
-        n = _check_number(exponent, "the exponent of **")
+        n = exponent_float(exponent, Value)
         a = self.data
-        if a == 0.0 and n < 0:
-            raise ZeroDivisionError(f"power: {self._describe()} raised to the negative power {n:g} "
-                                    f"divides by zero")
-        if a < 0.0 and not n.is_integer():
-            raise ValueError(f"power: {self._describe()} is negative, and a negative number raised to "
-                             f"the non-integer power {n:g} is not a real number")
-
-        try:
-            out = a ** n
-        except OverflowError:
-            raise OverflowError(f"power: {a:g} ** {n:g} is larger than the largest float (about 1.8e308)") from None
+        out = power_float(a, n, self.label)
 
         def local(g):
             if n == 0.0:
                 return (0.0,)
-            if a == 0.0 and n < 1.0:
-                raise ZeroDivisionError(f"power: the derivative of x^{n:g} at x = 0 is infinite "
-                                        f"(n x^(n-1) with n - 1 < 0)")
+            check_power_derivative(a, n)
             return (g * n * a ** (n - 1.0),)
 
         return Value(out, _parents=(self,), _op=f"**{n:g}", _local=local)
 
     def __rpow__(self, base) -> "Value":
         """out = c^a for a plain positive number c;  d(out)/da = c^a ln c."""
-        c = _check_number(base, "the base of **")
+        c = real_number(base, "the base of **")
         if c <= 0.0:
             raise ValueError(f"power: the base {c:g} of {c:g} ** Value must be positive")
         out = c ** self.data
         return Value(out, _parents=(self,), _op=f"{c:g}**", _local=lambda g: (g * out * math.log(c),))
 
-    def __radd__(self, other) -> "Value":  # number + Value
-        return self._lift(other, "+") + self
-
-    def __rmul__(self, other) -> "Value":  # number * Value
-        return self._lift(other, "*") * self
+    __radd__ = __add__  # number + Value = Value + number: addition commutes
+    __rmul__ = __mul__  # number * Value = Value * number
 
     def __rsub__(self, other) -> "Value":  # number - Value
         return self._lift(other, "-") - self
@@ -181,18 +157,13 @@ class Value:
     # ------------------------------------------------------------ elementary functions
     def exp(self) -> "Value":
         """out = e^a;  d(out)/da = e^a."""
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp: exp({self.data:g}) is larger than the largest float (about 1.8e308)") from None
+        out = exp_float(self.data)
         return Value(out, _parents=(self,), _op="exp", _local=lambda g: (g * out,))
 
     def log(self) -> "Value":
         """out = ln a;  d(out)/da = 1/a."""
         a = self.data
-        if a <= 0.0:
-            raise ValueError(f"log: the natural logarithm needs a positive input, got {self._describe()}")
-        return Value(math.log(a), _parents=(self,), _op="log", _local=lambda g: (g / a,))
+        return Value(log_float(a, self.label), _parents=(self,), _op="log", _local=lambda g: (g / a,))
 
     def tanh(self) -> "Value":
         """out = tanh a;  d(out)/da = 1 - tanh^2 a."""
@@ -234,7 +205,7 @@ class Value:
         Returns:
             The nodes in the order the backward pass visited them (output first).
         """
-        seed = _check_number(seed, "seed")
+        seed = real_number(seed, "seed")
         order = topological_order(self)
         for node in order:
             if not node.is_leaf:
@@ -302,7 +273,7 @@ def gradient(f: Callable[..., Value], *x: float) -> tuple[float, list[float]]:
     ``f`` takes n numbers and must be written with operations that
     :class:`Value` supports (use :mod:`course.autodiff.elementary` for exp, log, ...).
     """
-    xs = [Value(_check_number(xi, f"x[{i}]"), label=f"x{i + 1}") for i, xi in enumerate(x)]
+    xs = [Value(real_number(xi, f"x[{i}]"), label=f"x{i + 1}") for i, xi in enumerate(x)]
     y = f(*xs)
     if not isinstance(y, Value):
         raise TypeError(f"f must return a single Value (a scalar output), got {type(y).__name__}")
