@@ -289,16 +289,7 @@ def get(name, **params) -> Activation:
         raise ValueError(f"activation {name!r} takes no parameter(s) {sorted(params)}") from None
 
 
-step = get("step")
-identity = get("identity")
-sigmoid = get("sigmoid")
-tanh = get("tanh")
-relu = get("relu")
-leaky_relu = get("leaky_relu")
-elu = get("elu")
-selu = get("selu")
-gelu = get("gelu")
-swish = get("swish")
-softplus = get("softplus")
-softmax = get("softmax")
-square = get("square")
+# Every activation with its default parameters, as a module attribute: ``activations.relu`` is ``get("relu")``
+# (in the order of _REGISTRY; tests/test_activations.py checks that each name holds its own activation).
+(step, identity, sigmoid, tanh, relu, leaky_relu, elu, selu, gelu, swish, softplus, softmax,
+ square) = (get(name) for name in _REGISTRY)

@@ -106,6 +106,15 @@ def test_aliases_and_step():
     np.testing.assert_array_equal(activations.square.df([-3.0, -4.0]), [-6.0, -8.0])
 
 
+
+def test_every_activation_is_a_module_attribute_under_its_own_name():
+    """activations.relu is get("relu"), and so on for every registered name (defaults for the parameters)."""
+    for name in {activations.get(n).name for n in activations.names()}:
+        attribute = getattr(activations, name)
+        assert name in activations.__all__
+        assert attribute.name == name and attribute.params == activations.get(name).params
+        np.testing.assert_array_equal(attribute.f([[-1.5, 0.0, 2.0]]), activations.get(name).f([[-1.5, 0.0, 2.0]]))
+
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown activation 'rellu'") as info:
         activations.get("rellu")
