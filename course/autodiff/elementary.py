@@ -26,8 +26,8 @@ from numbers import Real
 
 import numpy as np
 
-__all__ = ["exp", "log", "tanh", "sigmoid", "relu",
-           "real_number", "exponent_float", "described", "exp_float", "log_float", "power_float", "check_power_derivative"]
+__all__ = ["exp", "log", "tanh", "sigmoid", "relu", "real_number", "exponent_float", "described",
+           "exp_float", "log_float", "power_float", "check_power_derivative"]
 
 
 def _is_sympy(x) -> bool:
