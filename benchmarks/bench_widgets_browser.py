@@ -33,9 +33,9 @@ presses when rapid changes are coalesced, latest value wins) and the time from
 the last press to the last frame (how long the figure lags behind the slider).
 
 With ``--compare`` every backend is run twice, the second time with the
-previous settings (``App.coalesce = False`` and Pillow's default PNG
-compression, level 6, as ipympl's own encoder uses), set in the notebook's
-first cell; the table then shows both side by side, run in the same session
+previous settings (``App.coalesce = False``, and for the inline view's frames
+Pillow's default PNG compression, level 6, instead of level 1), set in the
+notebook's first cell; the table then shows both side by side, run in the same session
 under the same load.
 
     python benchmarks/bench_widgets_browser.py                    # both backends, every widget
