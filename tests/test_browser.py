@@ -335,6 +335,14 @@ def _click_target():
             (round(x0 + fx * (x1 - x0), 1), round(y0 + fy * (y1 - y0), 1)))
 
 
+def _number(text: str) -> float:
+    """A slider's readout as a number (ipywidgets writes negative numbers with the minus sign U+2212)."""
+    try:
+        return float(text.replace("\u2212", "-"))
+    except ValueError:
+        return float("nan")
+
+
 def _click_check(page, cell, lab, width: int = 1000) -> dict:
     """In a ``width`` px window (file browser open), click gradient_descent's landscape under ipympl
     and read the start sliders: the click must land where the student clicked on the scaled canvas."""
@@ -346,12 +354,19 @@ def _click_check(page, cell, lab, width: int = 1000) -> dict:
     box = page.evaluate(_CANVAS_BOX_JS, cell.element_handle())
     result = {"expected": expected, "box": box}
     if box is not None:
+        before = page.evaluate(_READOUTS_JS, cell.element_handle())
         page.mouse.click(box["left"] + fx * box["width"], box["top"] + (1 - fy) * box["height"])
+        moved = (lambda: page.evaluate(_READOUTS_JS, cell.element_handle()).get("start w") != before.get("start w")
+                 or page.evaluate(_READOUTS_JS, cell.element_handle()).get("start b") != before.get("start b"))
+        try:  # the sliders follow once the kernel has handled the click (slowly on a busy machine)
+            _wait(moved, 30, "the start sliders to move", interval=0.25)
+        except AssertionError:
+            pass  # judged by the test: the readouts still show the old start
         _wait(lambda: _kernel_idle(lab), 60, "the kernel to handle the click")
-        time.sleep(1.0)
+        time.sleep(0.5)
         readouts = page.evaluate(_READOUTS_JS, cell.element_handle())
         result["readouts"] = readouts
-        result["got"] = tuple(float(readouts.get(k, "nan")) for k in ("start w", "start b"))
+        result["got"] = tuple(_number(readouts.get(k, "nan")) for k in ("start w", "start b"))
     page.set_viewport_size({"width": 1500, "height": 1000})
     return result
 
