@@ -356,8 +356,11 @@ def _click_check(page, cell, lab, width: int = 1000) -> dict:
     if box is not None:
         before = page.evaluate(_READOUTS_JS, cell.element_handle())
         page.mouse.click(box["left"] + fx * box["width"], box["top"] + (1 - fy) * box["height"])
-        moved = (lambda: page.evaluate(_READOUTS_JS, cell.element_handle()).get("start w") != before.get("start w")
-                 or page.evaluate(_READOUTS_JS, cell.element_handle()).get("start b") != before.get("start b"))
+
+        def moved() -> bool:
+            now = page.evaluate(_READOUTS_JS, cell.element_handle())
+            return any(now.get(k) != before.get(k) for k in ("start w", "start b"))
+
         try:  # the sliders follow once the kernel has handled the click (slowly on a busy machine)
             _wait(moved, 30, "the start sliders to move", interval=0.25)
         except AssertionError:
