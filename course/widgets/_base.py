@@ -18,15 +18,19 @@ Several controls can be changed with a single redraw: ``app.set(w1=1.0, b=-0.5)`
 or ``with app.hold(): ...``.
 
 Rapid changes from the browser (a held arrow key, a dragged slider, a running
-``Play``) are coalesced, latest value wins: a change that arrives less than
-``FRAME_INTERVAL_S`` after the last frame does not draw at once; the app
-remembers that it is stale and draws once when the interval is over, from the
-control values of that moment. The first change after a pause draws at once.
-(ipywidgets' front-end already holds back a control's next value until the
-kernel has handled the previous one; this also covers several controls and a
-kernel that is slower than the browser.) Changes made by Python code, such as a
-notebook cell setting ``slider.value``, always draw at once, so the figure
-matches the controls when the next line runs.
+``Play``) are coalesced, latest value wins. ipywidgets' front-end already holds
+back a control's next value until the kernel is idle after the previous one,
+so a change is drawn at once, inside the kernel's handling of it: the kernel
+is idle only when the frame is out, and the browser sends no faster than the
+frames are drawn. A change that arrives less than ``FRAME_INTERVAL_S`` after
+the last frame is not drawn at once (inline view): the app marks itself stale
+and draws once when the interval is over, from the control values of that
+moment, so that the figure lags a dragged slider by at most one interval and
+a frame. (Under ipympl every change is drawn at once: a frame drawn later from
+the event loop left canvases showing only the figure's background in the
+browser test.) Changes made by Python code, such as a notebook cell setting
+``slider.value``, are always drawn at once, so the figure matches the controls
+when the next line runs.
 
 Fast redraws ("blitting", as in matplotlib's tutorial *Faster rendering by using
 blitting*): an app registers the artists that change from one state to the next
@@ -371,26 +375,28 @@ class App:
         self.refresh()
 
     def refresh_soon(self) -> None:
-        """Latest value wins: draw once ``FRAME_INTERVAL_S`` after the last frame, from the values then.
+        """Latest value wins: draw now, or once ``FRAME_INTERVAL_S`` after the last frame.
 
-        Called for every change from the browser. The first one schedules a frame on the
-        kernel's event loop (at once if the last frame is older than the interval); the
-        ones after it, until that frame is drawn, only mark the figure stale. Without a
-        running event loop (plain Python) the figure is drawn at once.
+        Called for every change from the browser. A change long enough after the last
+        frame is drawn at once; one that comes sooner marks the figure stale and schedules
+        one frame on the kernel's event loop for the end of the interval, which draws the
+        values of that moment; the changes after it, until then, only mark it stale.
+        Without a running event loop (plain Python), or under ipympl, every change is
+        drawn at once.
         """
         self._stale = True
         if self._due is not None:
             return  # a frame is already due; it will read the latest values
+        wait = self._last_frame + FRAME_INTERVAL_S - time.monotonic()
+        if wait <= 0 or self._live:
+            self._draw_if_stale()
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self._draw_if_stale()
             return
-        wait = self._last_frame + FRAME_INTERVAL_S - time.monotonic()
-        if wait > 0:
-            self._due = loop.call_later(wait, self._draw_if_stale)
-        else:  # the event loop's next turn: after the changes already received in this one
-            self._due = loop.call_soon(self._draw_if_stale)
+        self._due = loop.call_later(wait, self._draw_if_stale)
 
     def _draw_if_stale(self) -> None:
         self._due = None
