@@ -26,11 +26,23 @@ times only, with its progress bar).
     python benchmarks/bench_widgets.py               # all widgets present
     python benchmarks/bench_widgets.py --repeats 50 playground
     python benchmarks/bench_widgets.py --no-collect   # full collections land inside the timings
+    python benchmarks/bench_widgets.py --breakdown    # where a frame's time goes, per widget
+
+``--breakdown`` splits one frame of every widget (all its controls that do not
+train, each changed ``--repeats`` times) into its stages, in CPU milliseconds
+of this process (``time.process_time``, so that other processes on a busy
+machine do not count) and in wall milliseconds: the new state and the artists
+(``control.value = v``), the drawing (``app.render()``), the PNG encoding at
+the widgets' setting (level ``PNG_COMPRESS_LEVEL``, RGB) and at Pillow's default
+(level 6, as matplotlib's web backend encodes ipympl's frames), and the size of
+the frame in pixels and kilobytes. What the browser adds (the message, the
+decode, the paint) is measured by ``bench_widgets_browser.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
@@ -163,12 +175,75 @@ def bench_widget(widget: str, repeats: int) -> list[tuple]:
     return rows
 
 
+def _png(fig, level: int) -> int:
+    """Encode the canvas as the widgets do (RGB when opaque) at zlib ``level``; the size in bytes."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    if pixels[..., 3].min() >= 254:
+        pixels = np.ascontiguousarray(pixels[..., :3])
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="png", compress_level=level)
+    return len(buf.getvalue())
+
+
+def breakdown_widget(widget: str, repeats: int) -> dict | None:
+    """One widget's frames split into stages: {stage: (median CPU ms, median wall ms)} and the frame size."""
+    import ipywidgets as W
+
+    from course.widgets._base import PNG_COMPRESS_LEVEL
+
+    app = make_app(widget)
+    if app is None:
+        return None
+    stages = {"state+artists": [], "draw (Agg)": [], f"PNG level {PNG_COMPRESS_LEVEL}": [], "PNG level 6": []}
+    size = 0
+    for name, control in app.controls.items():
+        if (isinstance(control, (W.Button, W.Output)) or not hasattr(control, "value")
+                or getattr(control, "disabled", False) or name in TRAINING.get(widget, set())):
+            continue
+        for v in value_sequence(control, repeats):
+            if COLLECT:
+                gc.collect()
+            steps = [functools.partial(set_value, control, v), app.render,
+                     functools.partial(_png, app.fig, PNG_COMPRESS_LEVEL), functools.partial(_png, app.fig, 6)]
+            for stage, step in zip(stages, steps):
+                c0, t0 = time.process_time(), time.perf_counter()
+                out = step()
+                stages[stage].append((time.process_time() - c0, time.perf_counter() - t0))
+                if stage.startswith(f"PNG level {PNG_COMPRESS_LEVEL}"):
+                    size = out
+    if not stages["draw (Agg)"]:
+        return None
+    result = {stage: tuple(1e3 * np.median(np.asarray(times), axis=0)) for stage, times in stages.items()}
+    width, height = app.fig.canvas.get_width_height()
+    result["frame"] = f"{width} x {height} px, {size / 1e3:.0f} kB"
+    result["n"] = len(stages["draw (Agg)"])
+    return result
+
+
+def print_breakdown(widgets: list[str], repeats: int) -> None:
+    rows = {w: breakdown_widget(w, repeats) for w in widgets}
+    stages = next(r for r in rows.values() if r is not None)
+    names = [k for k in stages if k not in ("frame", "n")]
+    print(f"{'widget':26s} {'n':>4s} " + " ".join(f"{k:>22s}" for k in names) + "  frame")
+    print(f"{'':26s} {'':4s} " + " ".join(f"{'CPU / wall ms':>22s}" for _ in names))
+    for widget, r in rows.items():
+        if r is None:
+            continue
+        print(f"{widget:26s} {r['n']:4d} " + " ".join(f"{r[k][0]:10.1f} / {r[k][1]:9.1f}" for k in names)
+              + f"  {r['frame']}", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("widgets", nargs="*", default=WIDGETS, help="widget names (default: all)")
     parser.add_argument("--repeats", type=int, default=30, help="changes per control (default 30)")
     parser.add_argument("--no-collect", action="store_true",
                         help="do not collect garbage before each change (full collections then land in the timings)")
+    parser.add_argument("--breakdown", action="store_true", help="split each widget's frame into its stages")
     args = parser.parse_args(argv)
     global COLLECT
     COLLECT = not args.no_collect
@@ -182,6 +257,9 @@ def main(argv=None) -> int:
     print(f"one full garbage collection of this process: {1e3 * (time.perf_counter() - t0):.1f} ms "
           f"({len(gc.get_objects())} objects), " + ("run before each change and not timed" if COLLECT else
                                                     "left to Python: it lands inside some timings"))
+    if args.breakdown:
+        print_breakdown(args.widgets, args.repeats)
+        return 0
     header = f"{'widget':26s} {'control':18s} {'kind':9s} {'n':>3s} {'median ms':>10s} {'p95 ms':>8s}  target"
     print(header)
     print("-" * len(header))

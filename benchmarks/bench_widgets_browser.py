@@ -26,9 +26,22 @@ first frame is the quick first result. Inputs after which the figure does not
 change (a slider that selects which unit the sliders below edit) are counted as
 "no change". The machine's load average is printed before and after.
 
+After the single inputs, each widget's first slider gets a burst: ``--burst``
+arrow-key presses ``BURST_GAP_S`` apart without waiting for the kernel (a held
+key). It reports the frames that arrive for the burst (far fewer than the
+presses when rapid changes are coalesced, latest value wins) and the time from
+the last press to the last frame (how long the figure lags behind the slider).
+
+With ``--compare`` every backend is run twice, the second time with the
+previous settings (``App.coalesce = False``, and for the inline view's frames
+Pillow's default PNG compression, level 6, instead of level 1), set in the
+notebook's first cell; the table then shows both side by side, run in the same session
+under the same load.
+
     python benchmarks/bench_widgets_browser.py                    # both backends, every widget
     python benchmarks/bench_widgets_browser.py --backend inline perceptron_explorer
     python benchmarks/bench_widgets_browser.py --json results.json
+    python benchmarks/bench_widgets_browser.py --compare --presses 3   # new and previous settings
 
 Targets on a 2-core machine, for every control that does not train: median under
 50 ms and 95th percentile under 120 ms, one frame per update, under both backends.
@@ -53,9 +66,16 @@ from tests.test_browser import (BACKENDS, CHROMIUM_ARGS, WIDGETS, _chromium, _ke
                                 _open_file_browser, _wait, _write_root, lab_server, run_all_cells)
 
 MEDIAN_TARGET_MS, P95_TARGET_MS = 50.0, 120.0
+#: widgets whose first slider retrains (no burst there: every value would train a network)
+BURST_SKIP = {"regularization_explorer"}
 SETTLE_S = 0.35           # frames arriving this long after an input still count as its frames
 NO_CHANGE_S = 3.0         # no new picture within this long: the input changed nothing that is drawn
 TRAINING_TIMEOUT_S = 15.0  # a retraining control: its first picture must come within this
+BURST_GAP_S = 0.03        # a held arrow key repeats about 30 times a second
+#: the first cell's extra lines that restore the settings before this benchmark's changes
+PREVIOUS_SETTINGS = ("import course.widgets._base as widget_base\n"
+                     "widget_base.App.coalesce = False\n"
+                     "widget_base.PNG_COMPRESS_LEVEL = 6\n")
 #: (widget, control label) pairs whose change trains a network
 TRAINING = {("regularization_explorer", label) for label in ("penalty", "lambda", "L1 step", "dropout p",
                                                               "patience", "early stopping")}
@@ -184,7 +204,32 @@ def _drive_widget(page, lab, cell, name: str, presses: int) -> list[dict]:
     return records
 
 
-def run_backend(page, lab, notebook: str, widgets: list[str], presses: int) -> dict:
+def _burst(page, lab, cell, presses: int) -> dict | None:
+    """``presses`` arrow-key presses on the widget's first slider, BURST_GAP_S apart: frames and lag."""
+    app = cell.locator(".jp-OutputArea-output").last
+    handles = app.locator(".widget-slider .noUi-handle")
+    if handles.count() == 0 or presses <= 0:
+        return None
+    handle = handles.first
+    now, top = handle.get_attribute("aria-valuenow"), handle.get_attribute("aria-valuemax")
+    key = "ArrowLeft" if now is not None and top is not None and float(now) >= float(top) else "ArrowRight"
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    _wait(lambda: _kernel_idle(lab), 120, "the kernel to be idle", interval=0.05)
+    page.evaluate("() => { window.__frames = []; window.__input = null; window.__armed = true; }")
+    for _ in range(presses):
+        page.keyboard.press(key)
+        time.sleep(BURST_GAP_S)
+    last_press = page.evaluate("() => performance.now()") - BURST_GAP_S * 1000
+    time.sleep(SETTLE_S)
+    _wait(lambda: _kernel_idle(lab), 120, "the kernel to be idle", interval=0.05)
+    time.sleep(SETTLE_S)
+    frames = page.evaluate("() => window.__frames.map(f => f.t)")
+    frames = [t for t in frames if t >= (page.evaluate("() => window.__input") or 0)]
+    return {"presses": presses, "frames": len(frames), "lag_ms": (max(frames) - last_press) if frames else None}
+
+
+def run_backend(page, lab, notebook: str, widgets: list[str], presses: int, burst: int = 0) -> dict:
     """Open and run ``notebook``, then drive every control of each widget in ``widgets``."""
     cells = run_all_cells(page, lab, notebook, "bench-" + Path(notebook).stem.replace("_", "-"),
                           before_run=_open_file_browser)
@@ -197,9 +242,15 @@ def run_backend(page, lab, notebook: str, widgets: list[str], presses: int) -> d
         cell.locator(".jp-OutputArea-output .widget-slider").first.wait_for(timeout=60_000)
         results[name] = _drive_widget(page, lab, cell, name, presses)
         plain = _summary([r for r in results[name] if not r["training"]])
+        held = _burst(page, lab, cell, burst) if name not in BURST_SKIP else None
+        if held is not None:
+            results[name].append({"burst": held})
         print(f"  {name}: {len(results[name])} inputs, {plain['n']} changed the figure; without training: "
               f"median {plain['median_ms']:.1f} ms, p95 {plain['p95_ms']:.1f} ms, "
-              f"{plain['frames_per_update']:.2f} frames per update; load {os.getloadavg()[0]:.2f}", flush=True)
+              f"{plain['frames_per_update']:.2f} frames per update; "
+              + (f"burst of {held['presses']}: {held['frames']} frames, last {held['lag_ms']:.0f} ms after the "
+                 f"last press; " if held and held["lag_ms"] is not None else "")
+              + f"load {os.getloadavg()[0]:.2f}", flush=True)
     for session in json.loads(_get(f"{lab['base']}/api/sessions?token={lab['token']}")):
         import urllib.request
 
@@ -217,6 +268,7 @@ def _get(url: str) -> str:
 
 
 def _summary(records: list[dict]) -> dict:
+    records = [r for r in records if "burst" not in r]
     lat = [r["latency_ms"] for r in records if r["latency_ms"] is not None]
     frames = [r["frames"] for r in records if r["latency_ms"] is not None]
     return {"n": len(lat), "no_change": sum(1 for r in records if r["latency_ms"] is None),
@@ -225,26 +277,41 @@ def _summary(records: list[dict]) -> dict:
             "frames_per_update": statistics.mean(frames) if frames else float("nan")}
 
 
+def _bursts(records: list[dict]) -> dict | None:
+    return next((r["burst"] for r in records if "burst" in r), None)
+
+
 def report(all_results: dict) -> None:
-    print(f"\n{'backend':8s} {'widget':26s} {'n':>4s} {'median':>8s} {'p95':>8s} {'max':>8s} {'frames':>7s} "
-          f"{'no change':>9s}")
-    for backend, results in all_results.items():
-        everything = []
-        for name, records in results.items():
-            plain = [r for r in records if not r["training"]]
-            everything += plain
-            s = _summary(plain)
+    """Per backend and widget: median, p95, max, frames per update, the burst; runs side by side."""
+    runs = list(all_results)
+    print(f"\n{'run':16s} {'widget':26s} {'n':>4s} {'median':>8s} {'p95':>8s} {'max':>8s} {'frames':>7s} "
+          f"{'no change':>9s} {'burst frames':>12s} {'lag':>6s}")
+    widgets = list(dict.fromkeys(name for results in all_results.values() for name in results))
+    for name in widgets + ["ALL (no training)"]:
+        for run in runs:
+            results = all_results[run]
+            if name == "ALL (no training)":
+                records = [r for rs in results.values() for r in rs if "burst" not in r and not r["training"]]
+                held = None
+            elif name in results:
+                records = [r for r in results[name] if "burst" not in r and not r["training"]]
+                held = _bursts(results[name])
+            else:
+                continue
+            s = _summary(records)
             flag = "" if s["median_ms"] < MEDIAN_TARGET_MS and s["p95_ms"] < P95_TARGET_MS else "  over target"
-            print(f"{backend:8s} {name:26s} {s['n']:4d} {s['median_ms']:8.1f} {s['p95_ms']:8.1f} {s['max_ms']:8.1f} "
-                  f"{s['frames_per_update']:7.2f} {s['no_change']:9d}{flag}")
-            trained = [r for r in records if r["training"]]
-            if trained:
-                t = _summary(trained)
-                print(f"{backend:8s} {name + ' (trains)':26s} {t['n']:4d} {t['median_ms']:8.1f} {t['p95_ms']:8.1f} "
-                      f"{t['max_ms']:8.1f} {t['frames_per_update']:7.2f} {t['no_change']:9d}  first result")
-        s = _summary(everything)
-        print(f"{backend:8s} {'ALL (no training)':26s} {s['n']:4d} {s['median_ms']:8.1f} {s['p95_ms']:8.1f} "
-              f"{s['max_ms']:8.1f} {s['frames_per_update']:7.2f} {s['no_change']:9d}\n")
+            burst = (f"{held['frames']:5d}/{held['presses']:<6d} {held['lag_ms']:6.0f}"
+                     if held and held["lag_ms"] is not None else f"{'':12s} {'':6s}")
+            print(f"{run:16s} {name:26s} {s['n']:4d} {s['median_ms']:8.1f} {s['p95_ms']:8.1f} {s['max_ms']:8.1f} "
+                  f"{s['frames_per_update']:7.2f} {s['no_change']:9d} {burst}{flag}")
+            if name in results:
+                trained = [r for r in results[name] if "burst" not in r and r["training"]]
+                if trained:
+                    t = _summary(trained)
+                    print(f"{run:16s} {name + ' (trains)':26s} {t['n']:4d} {t['median_ms']:8.1f} "
+                          f"{t['p95_ms']:8.1f} {t['max_ms']:8.1f} {t['frames_per_update']:7.2f} "
+                          f"{t['no_change']:9d}  first result")
+        print()
 
 
 def main(argv=None) -> int:
@@ -254,6 +321,10 @@ def main(argv=None) -> int:
                         help="inline or ipympl (default: both)")
     parser.add_argument("--presses", type=int, default=4, help="arrow-key presses per slider (default 4)")
     parser.add_argument("--width", type=int, default=1400, help="browser window width in px (default 1400)")
+    parser.add_argument("--burst", type=int, default=10,
+                        help="arrow-key presses of the held-key burst on each widget's first slider (default 10)")
+    parser.add_argument("--compare", action="store_true",
+                        help="run each backend a second time with the previous settings (no coalescing, PNG level 6)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
     chromium = _chromium()
@@ -268,6 +339,16 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         kept = _write_root(root)
+        notebooks = {}
+        for backend in args.backend or list(BACKENDS):
+            notebooks[backend] = BACKENDS[backend]
+            if args.compare:
+                nb = json.loads((root / BACKENDS[backend]).read_text())
+                setup = next(cell for cell in nb["cells"] if cell["cell_type"] == "code")
+                setup["source"] = "".join(setup["source"]) + "\n" + PREVIOUS_SETTINGS
+                previous = BACKENDS[backend].replace(".ipynb", "_previous.ipynb")
+                (root / previous).write_text(json.dumps(nb))
+                notebooks[f"{backend} previous"] = previous
         with lab_server(root) as (base, token), sync_playwright() as p:
             lab = {"base": base, "token": token, "widgets": kept}
             browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
@@ -275,9 +356,9 @@ def main(argv=None) -> int:
                 page = browser.new_page(viewport={"width": args.width, "height": 1000})
                 page.set_default_timeout(60_000)
                 page.add_init_script(_INIT_JS)
-                for backend in args.backend or list(BACKENDS):
-                    print(f"{backend}:", flush=True)
-                    all_results[backend] = run_backend(page, lab, BACKENDS[backend], args.widgets, args.presses)
+                for run, notebook in notebooks.items():
+                    print(f"{run}: load average {os.getloadavg()}", flush=True)
+                    all_results[run] = run_backend(page, lab, notebook, args.widgets, args.presses, args.burst)
             finally:
                 browser.close()
     report(all_results)

@@ -303,6 +303,77 @@ def _check_layouts(page, cells, widgets: list[str], shots: Path) -> dict:
     return found
 
 
+# the figure's canvas (its page box) and the readouts of the sliders labelled "start w" and "start b"
+_CANVAS_BOX_JS = """(cell) => {
+    const c = Array.from(cell.querySelectorAll('.jp-OutputArea-output canvas')).filter(c => c.width > 100)[0];
+    if (!c) return null;
+    const r = c.getBoundingClientRect();
+    return {left: r.left, top: r.top, width: r.width, height: r.height, pixels: c.width};
+}"""
+_READOUTS_JS = """(cell) => {
+    const out = {};
+    for (const s of cell.querySelectorAll('.widget-slider')) {
+        const label = s.querySelector('.widget-label'), readout = s.querySelector('.widget-readout');
+        if (label && readout) out[label.textContent.trim()] = readout.textContent.trim();
+    }
+    return out;
+}"""
+#: where the click test clicks gradient_descent's landscape: fractions of its axes' width and height
+CLICK_AT = (0.8, 0.75)
+
+
+def _click_target():
+    """Gradient descent's landscape: the point of the figure (fractions, from the bottom left) at
+    CLICK_AT of its axes, and the start (w, b) a click there must set (rounded as the app rounds)."""
+    from course import widgets
+
+    app = widgets.gradient_descent()
+    box = app.ax.get_position()
+    (x0, x1), (y0, y1) = app.ax.get_xlim(), app.ax.get_ylim()
+    fx, fy = CLICK_AT
+    return ((box.x0 + fx * box.width, box.y0 + fy * box.height),
+            (round(x0 + fx * (x1 - x0), 1), round(y0 + fy * (y1 - y0), 1)))
+
+
+def _number(text: str) -> float:
+    """A slider's readout as a number (ipywidgets writes negative numbers with the minus sign U+2212)."""
+    try:
+        return float(text.replace("\u2212", "-"))
+    except ValueError:
+        return float("nan")
+
+
+def _click_check(page, cell, lab, width: int = 1000) -> dict:
+    """In a ``width`` px window (file browser open), click gradient_descent's landscape under ipympl
+    and read the start sliders: the click must land where the student clicked on the scaled canvas."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    _open_file_browser(page)
+    time.sleep(1.5)
+    cell.scroll_into_view_if_needed()
+    (fx, fy), expected = _click_target()
+    box = page.evaluate(_CANVAS_BOX_JS, cell.element_handle())
+    result = {"expected": expected, "box": box}
+    if box is not None:
+        before = page.evaluate(_READOUTS_JS, cell.element_handle())
+        page.mouse.click(box["left"] + fx * box["width"], box["top"] + (1 - fy) * box["height"])
+
+        def moved() -> bool:
+            now = page.evaluate(_READOUTS_JS, cell.element_handle())
+            return any(now.get(k) != before.get(k) for k in ("start w", "start b"))
+
+        try:  # the sliders follow once the kernel has handled the click (slowly on a busy machine)
+            _wait(moved, 30, "the start sliders to move", interval=0.25)
+        except AssertionError:
+            pass  # judged by the test: the readouts still show the old start
+        _wait(lambda: _kernel_idle(lab), 60, "the kernel to handle the click")
+        time.sleep(0.5)
+        readouts = page.evaluate(_READOUTS_JS, cell.element_handle())
+        result["readouts"] = readouts
+        result["got"] = tuple(_number(readouts.get(k, "nan")) for k in ("start w", "start b"))
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    return result
+
+
 def _kernel_idle(lab) -> bool:
     sessions = _get_json(f"{lab['base']}/api/sessions?token={lab['token']}")
     if not sessions:
@@ -427,6 +498,8 @@ def _run_notebook(page, lab, notebook: str, widgets: list[str], shots: Path | No
     _wait(lambda: _kernel_idle(lab), 120, "the kernel to finish")
     if shots is not None:
         results["_layout"] = _check_layouts(page, cells, widgets, shots)
+    if "widget" in results["_backend"].lower() and "gradient_descent" in widgets:
+        results["_click"] = _click_check(page, cells.nth(1 + widgets.index("gradient_descent")), lab)
     _shut_down_kernels(lab)
     return results
 
@@ -512,6 +585,17 @@ def test_ipympl_canvas_shows_the_whole_figure(browser_results, name):
     assert ipympl["ink"] == pytest.approx(inline["ink"], rel=0.05), (
         f"{name}: the ipympl canvas has {ipympl['ink']:.3f} of its pixels inked, the inline image "
         f"{inline['ink']:.3f}")
+
+
+def test_ipympl_click_lands_where_the_student_clicked_at_1000px(browser_results):
+    """Under ipympl in a 1000 px window, a click on gradient descent's landscape sets the start to
+    the point clicked (to the sliders' step), although the output area is narrower than elsewhere."""
+    found = browser_results["ipympl"].get("_click")
+    assert found is not None and found["box"] is not None, f"no ipympl canvas to click: {found}"
+    assert found["box"]["width"] == pytest.approx(found["box"]["pixels"], abs=1), (
+        f"the clickable figure is scaled to {found['box']['width']:.0f} px from {found['box']['pixels']} px")
+    assert found["got"] == pytest.approx(found["expected"], abs=0.1 + 1e-9), (
+        f"clicked at (w, b) = {found['expected']}, the start sliders say {found['got']} ({found['readouts']})")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

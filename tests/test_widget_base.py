@@ -2,6 +2,7 @@
 and the static PNG that nbconvert and non-widget frontends show."""
 
 import base64
+import time
 
 import numpy as np
 import pytest
@@ -308,3 +309,59 @@ def test_the_png_frame_is_the_canvas_opaque_as_rgb_transparent_as_rgba():
     frame = Image.open(io.BytesIO(canvas_png(app.fig)))
     assert frame.mode == "RGBA"
     np.testing.assert_array_equal(np.asarray(frame), np.asarray(app.fig.canvas.buffer_rgba()))
+
+
+def test_a_burst_of_browser_changes_draws_far_fewer_frames_and_the_last_value(monkeypatch):
+    """Latest value wins: 40 slider changes from the browser, 5 ms apart, draw a handful of frames,
+    the last one from the last value; a change from Python code (a notebook cell) draws at once."""
+    import asyncio
+
+    from course.widgets import _base
+
+    app = _Counter()
+    slider = app.controls["k"]
+    values = [v % 11 for v in range(1, 41) if v % 11 != 7]   # 7 is the value this app refuses
+    values[-1] = 3
+    slider.value = 0
+    assert app.line.get_ydata()[1] == 0          # from Python: drawn at once, no event loop needed
+    n = app.refreshes
+
+    async def burst():
+        for v in values:
+            slider.value = v
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(3 * _base.FRAME_INTERVAL_S)
+
+    monkeypatch.setattr(_base, "changed_in_browser", lambda: True)
+    started = time.monotonic()
+    asyncio.run(burst())
+    elapsed = time.monotonic() - started
+    frames = app.refreshes - n
+    assert 1 <= frames <= elapsed / _base.FRAME_INTERVAL_S + 2 and frames < len(values) / 4, (frames, elapsed)
+    assert app.text.get_text() == "k=3, m=0" and app.line.get_ydata()[1] == 3   # the last value is drawn
+
+
+def test_a_single_browser_change_draws_at_once(monkeypatch):
+    """The first change after a pause is not held back: it is drawn while it is handled (so the
+    kernel is idle only once its frame is out, and the browser sends no faster than that)."""
+    import asyncio
+
+    from course.widgets import _base
+
+    app = _Counter()
+    monkeypatch.setattr(_base, "changed_in_browser", lambda: True)
+    seen = {}
+
+    async def one_change():
+        await asyncio.sleep(2 * _base.FRAME_INTERVAL_S)   # the last frame is older than the interval
+        app.controls["k"].value = 4
+        seen["at once"] = app.text.get_text()
+        app.controls["k"].value = 5                       # right after a frame: held back...
+        seen["held back"] = app.text.get_text()
+        await asyncio.sleep(2 * _base.FRAME_INTERVAL_S)
+        seen["then"] = app.text.get_text()                # ...and drawn at the end of the interval
+
+    asyncio.run(one_change())
+    assert seen == {"at once": "k=4, m=0", "held back": "k=4, m=0", "then": "k=5, m=0"}
+    app.controls["k"].value = 6     # no event loop: drawn at once
+    assert app.text.get_text() == "k=6, m=0"

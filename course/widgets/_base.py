@@ -17,6 +17,21 @@ same guard and then refreshes.
 Several controls can be changed with a single redraw: ``app.set(w1=1.0, b=-0.5)``
 or ``with app.hold(): ...``.
 
+Rapid changes from the browser (a held arrow key, a dragged slider, a running
+``Play``) are coalesced, latest value wins. ipywidgets' front-end already holds
+back a control's next value until the kernel is idle after the previous one,
+so a change is drawn at once, inside the kernel's handling of it: the kernel
+is idle only when the frame is out, and the browser sends no faster than the
+frames are drawn. A change that arrives less than ``FRAME_INTERVAL_S`` after
+the last frame is not drawn at once (inline view): the app marks itself stale
+and draws once when the interval is over, from the control values of that
+moment, so that the figure lags a dragged slider by at most one interval and
+a frame. (Under ipympl every change is drawn at once: a frame drawn later from
+the event loop left canvases showing only the figure's background in the
+browser test.) Changes made by Python code, such as a notebook cell setting
+``slider.value``, are always drawn at once, so the figure matches the controls
+when the next line runs.
+
 Fast redraws ("blitting", as in matplotlib's tutorial *Faster rendering by using
 blitting*): an app registers the artists that change from one state to the next
 with ``self.dynamic(artist, ...)`` in ``_build``. The rest of the figure (axes,
@@ -31,7 +46,8 @@ The figure lives on whichever canvas fits the notebook:
 
 * with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget; every
   update sends one whole frame (``canvas.blit``, or ``canvas.draw`` for apps
-  without dynamic artists);
+  without dynamic artists), encoded by matplotlib's web backend (Pillow's
+  default PNG level, RGBA: a few ms more than the inline view's frames);
 * with any other backend (inline, or none in plain pytest), the figure is drawn
   with Agg and shown as PNG bytes in an ``ipywidgets.Image`` that is updated in
   place, so the app stays interactive even under the inline backend (outside a
@@ -46,10 +62,12 @@ the figure, and the figure scales down to the width there is.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import html
 import io
+import time
 import traceback
 from typing import Any, Callable
 
@@ -62,13 +80,21 @@ BACKGROUNDS_KEPT = 8
 CONTROLS_WIDTH = "300px"
 #: PNG compression of the frames sent to the browser: 1 is the fastest zlib level, a few percent bigger
 PNG_COMPRESS_LEVEL = 1
+#: the least time (s) between two frames drawn for changes made in the browser; faster changes are
+#: coalesced, latest value wins (about one frame of a 25 Hz animation)
+FRAME_INTERVAL_S = 0.04
+#: the widest (CSS px) that a figure taking mouse clicks is drawn under ipympl: the output area of a
+#: 1000 px window with the file browser open (about 560 px) less the app's margins. ipympl reports a
+#: click in the page's pixels, not the figure's: on a figure scaled down to fit, a click would land
+#: proportionally off. A figure this narrow is never scaled down in windows of 1000 px and wider.
+CLICKABLE_FIGURE_PX = 540
 #: CSS class of every app's outer box (the figure's scaling rules below apply inside it)
 APP_CLASS = "course-app"
 #: CSS that lets an ipympl figure shrink to its box. ipympl gives its canvas elements fixed pixel
 #: sizes and stacks them absolutely; here the drawing canvas flows (and scales down, keeping its
 #: aspect ratio) and the event canvas covers it. (ipympl reports mouse positions in page pixels: on a
-#: scaled-down figure a click lands proportionally off, which affects gradient_descent's click-to-start
-#: only in output areas narrower than its figure; its sliders set the start exactly.)
+#: scaled-down figure a click lands proportionally off; apps that take clicks are therefore drawn at
+#: most CLICKABLE_FIGURE_PX wide, see App.takes_clicks.)
 _IPYMPL_CSS = f"""<style>
 .{APP_CLASS} .jupyter-matplotlib, .{APP_CLASS} .jupyter-matplotlib-figure,
 .{APP_CLASS} .jupyter-matplotlib-canvas-container {{max-width: 100%; min-width: 0;}}
@@ -96,7 +122,25 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def new_figure(figsize=(8.0, 4.0), dpi: int = 80):
+def changed_in_browser() -> bool:
+    """True while the kernel handles a message from the browser (a widget's ``comm_msg``).
+
+    Uses IPython's ``get_ipython().kernel.get_parent()``: the header of the message the
+    kernel is handling. A cell's code runs under an ``execute_request`` instead.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None or not hasattr(kernel, "get_parent"):
+        return False
+    parent = kernel.get_parent() or {}
+    return parent.get("header", {}).get("msg_type") == "comm_msg"
+
+
+def new_figure(figsize=(8.0, 4.0), dpi: float = 80):
     """A matplotlib Figure on an ipympl canvas when active, else on an Agg canvas."""
     if _ipympl_active():
         import matplotlib.pyplot as plt
@@ -202,6 +246,10 @@ class App:
     controls_width: str = CONTROLS_WIDTH
     #: set True (e.g. in tests) to re-raise callback errors after showing them
     raise_errors: bool = False
+    #: the app reacts to clicks on its figure (ipympl): it is drawn at most CLICKABLE_FIGURE_PX wide there
+    takes_clicks: bool = False
+    #: coalesce rapid changes from the browser, latest value wins (see the module docstring)
+    coalesce: bool = True
 
     def __init__(self):
         import ipywidgets as W
@@ -210,6 +258,11 @@ class App:
         self.last_error: BaseException | None = None
         self._holding = 0
         self._pending = False
+        self._stale = False           # a change from the browser waits for the next frame
+        self._due = None              # the event loop's handle of that frame
+        self._last_frame = -float("inf")
+        #: how many times the figure was recomputed and drawn (one per refresh)
+        self.refreshes = 0
         self._displayed = False
         self._dynamic: list = []
         self._backgrounds: dict = {}  # static key -> saved region, oldest first
@@ -219,7 +272,10 @@ class App:
         self._invalidations = 0
         self.status = W.HTML(value="")
         self.controls: dict[str, Any] = self._make_controls()
-        self.fig, self._live = new_figure(self.figsize, self.dpi)
+        dpi = self.dpi
+        if self.takes_clicks and _ipympl_active():
+            dpi = min(dpi, CLICKABLE_FIGURE_PX / self.figsize[0])
+        self.fig, self._live = new_figure(self.figsize, dpi)
         self._build(self.fig)
         if self._live:
             # Frames are pushed by show(), one per update: no automatic redraw when an artist
@@ -313,7 +369,39 @@ class App:
         if self._holding:
             self._pending = True
             return
+        if self.coalesce and changed_in_browser():
+            self.refresh_soon()
+            return
         self.refresh()
+
+    def refresh_soon(self) -> None:
+        """Latest value wins: draw now, or once ``FRAME_INTERVAL_S`` after the last frame.
+
+        Called for every change from the browser. A change long enough after the last
+        frame is drawn at once; one that comes sooner marks the figure stale and schedules
+        one frame on the kernel's event loop for the end of the interval, which draws the
+        values of that moment; the changes after it, until then, only mark it stale.
+        Without a running event loop (plain Python), or under ipympl, every change is
+        drawn at once.
+        """
+        self._stale = True
+        if self._due is not None:
+            return  # a frame is already due; it will read the latest values
+        wait = self._last_frame + FRAME_INTERVAL_S - time.monotonic()
+        if wait <= 0 or self._live:
+            self._draw_if_stale()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._draw_if_stale()
+            return
+        self._due = loop.call_later(wait, self._draw_if_stale)
+
+    def _draw_if_stale(self) -> None:
+        self._due = None
+        if self._stale:
+            self.refresh()
 
     @contextlib.contextmanager
     def hold(self):
@@ -385,8 +473,13 @@ class App:
         self.guarded(self._refresh)
 
     def _refresh(self) -> None:
-        self._draw(self._read_state())
-        self.show()
+        self._stale = False
+        self.refreshes += 1
+        try:
+            self._draw(self._read_state())
+            self.show()
+        finally:
+            self._last_frame = time.monotonic()
 
     def dynamic(self, *artists):
         """Register artists that change with the state (drawn on top of the cached background).

@@ -235,6 +235,7 @@ class GradientDescentApp(App):
 
     title = "Gradient descent on a loss landscape"
     figsize = (8.6, 3.6)
+    takes_clicks = True   # a click on the landscape sets the start (ipympl)
 
     def _make_controls(self):
         W = self._W
