@@ -62,7 +62,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_browser import (BACKENDS, CHROMIUM_ARGS, WIDGETS, _chromium, _kernel_idle,  # noqa: E402
+from tests.helpers import chromium_path  # noqa: E402
+from tests.test_browser import (BACKENDS, CHROMIUM_ARGS, WIDGETS, _kernel_idle,  # noqa: E402
                                 _open_file_browser, _wait, _write_root, lab_server, run_all_cells)
 
 MEDIAN_TARGET_MS, P95_TARGET_MS = 50.0, 120.0
@@ -327,7 +328,7 @@ def main(argv=None) -> int:
                         help="run each backend a second time with the previous settings (no coalescing, PNG level 6)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
-    chromium = _chromium()
+    chromium = chromium_path()
     if chromium is None:
         print("Chromium is not installed (apt-get install -y chromium)")
         return 1

@@ -51,3 +51,27 @@ def grading_sandbox() -> str:
             raise
         return "off"
     return "bwrap"
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium for the browser tests ($CHROMIUM first), or None where there is none."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def missing_browser(reason: str):
+    """Skip a browser test for ``reason``; with REQUIRE_BROWSER=1 (as in CI) fail it instead."""
+    import os
+
+    import pytest
+
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)

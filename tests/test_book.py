@@ -44,6 +44,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import chromium_path, missing_browser
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,27 +112,13 @@ async () => {
 
 
 # ---------------------------------------------------------------- the site
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def _missing(reason: str):
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """The built site: book/build.py into a temporary directory (or BOOK_SITE)."""
     if os.environ.get("BOOK_SITE"):
         return Path(os.environ["BOOK_SITE"]).resolve()
     if not (book.MATHJAX / "package.json").exists() and shutil.which("npm") is None:
-        _missing("npm is not installed: the site needs it once to install MathJax (apt-get install -y npm)")
+        missing_browser("npm is not installed: the site needs it once to install MathJax (apt-get install -y npm)")
     out = tmp_path_factory.mktemp("book")
     started = time.perf_counter()
     result = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--out", str(out)],
@@ -164,13 +152,13 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = _chromium()
+    chromium = chromium_path()
     if chromium is None:
-        _missing("Chromium is not installed (apt-get install -y chromium)")
+        missing_browser("Chromium is not installed (apt-get install -y chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("Playwright is not installed (pip install playwright)")
+        missing_browser("Playwright is not installed (pip install playwright)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:

@@ -26,7 +26,6 @@ import importlib.util
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -36,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.helpers import chromium_path, missing_browser
 
 pytestmark = pytest.mark.browser
 
@@ -56,20 +56,6 @@ LAYOUT_WIDTHS = (1000, 1400)
 MIN_SLIDER_PX = 100         # a slider's track must be at least this long to be dragged
 #: screenshots of every widget at every width go here (default: the test's temporary directory)
 SCREENSHOTS = os.environ.get("BROWSER_SCREENSHOTS")
-
-
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def _missing_browser(reason: str):
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
 
 
 def _module(name: str) -> str:
@@ -178,13 +164,13 @@ def lab_server(root: Path):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 (free port, token) serving a temporary copy of the notebook."""
-    chromium = _chromium()
+    chromium = chromium_path()
     if chromium is None:
-        _missing_browser("Chromium is not installed (apt-get install -y chromium)")
+        missing_browser("Chromium is not installed (apt-get install -y chromium)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _missing_browser("Playwright is not installed (pip install playwright)")
+        missing_browser("Playwright is not installed (pip install playwright)")
     root = tmp_path_factory.mktemp("lab")
     kept = _write_root(root)
     with lab_server(root) as (base, token):
