@@ -29,7 +29,10 @@ exercises that train networks (ex03, ex04, ex05, ex08) cost seconds per mutant; 
 number graded per exercise (a sample drawn with ``--seed``), ``--cells`` limits it to some answer cells, and a
 lower ``--timeout`` bounds what mutants that loop forever cost. Measured on the shared 2-core machine (load average
 3 to 18, December 2026), every mutant, two jobs: ex01, ex02, ex06 and ex07 (182 mutants) about 80 s together;
-ex03 63 mutants 230 s; ex05 37 mutants 410 s (``--timeout 40``); ex04 34 mutants 380 s; ex08 46 mutants 24 min.
+ex03 63 mutants 230 s; ex05 37 mutants 410 s (``--timeout 40``); ex04 34 mutants 380 s; ex08 46 mutants 24 min;
+ex09 140 mutants 11 to 21 s; ex10 60 mutants 140 s; ex11 126 mutants 65 s; ex12's NumPy answers
+(``--cells conv_output_size conv2d max_pool2d``, 83 mutants; every mutant still trains the CNN) 230 to 390 s,
+its CNN cells (``--cells build_cnn train_cnn``, 30 mutants) 140 s (load average 2 to 6).
 The default ``--sandbox off`` is only for these, your own reference solutions (it skips bubblewrap's start-up).
 """
 
