@@ -244,7 +244,8 @@ def test_program_takes_locked_cells_from_the_instructor(ex01):
 def test_program_leaves_out_test_cells_and_keeps_student_cells(ex01):
     nb = B.insert_after(B.load(B.EXERCISE), "layer", "helper = 42\n")
     labels = [label for label, _, _ in build_program(nb, ex01)]
-    assert labels == ["cell setup", "cell sigma", "cell layer", "cell 7", "cell forward", "cell half_mse"]
+    assert labels == ["cell setup", "cell sigma", "cell helpers_sigma", "cell layer", "cell 8", "cell forward",
+                      "cell half_mse"]
     assert not any("test" in label for label in labels)
 
 

@@ -77,8 +77,11 @@ CORRECT = {c_id: None for c_id in ("sigma", "layer", "forward", "half_mse")}
 SIGMA_OK = '''
 def sigma(z, name):
     z = np.asarray(z, dtype=float)
-    return {"identity": lambda: z, "relu": lambda: np.maximum(z, 0), "sigmoid": lambda: 1 / (1 + np.exp(-z)),
-            "tanh": lambda: np.tanh(z), "step": lambda: (z > 0) * 1.0, "square": lambda: z * z}[name]()
+    table = {"identity": lambda: z, "relu": lambda: np.maximum(z, 0), "sigmoid": lambda: 1 / (1 + np.exp(-z)),
+             "tanh": lambda: np.tanh(z), "step": lambda: (z >= 0) * 1.0, "square": lambda: z * z}
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(table)}")
+    return table[name]()
 '''
 
 FORWARD_NO_BIAS = '''
