@@ -15,6 +15,7 @@ import pytest
 from course.grade.grader import Options, grade_many
 from course.grade.notebook import cell_source, nbgrader_meta
 from tests.helpers import grading_sandbox
+from tests.test_exercises_content import _full, _max_points
 
 SANDBOX = grading_sandbox()
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,17 +45,6 @@ def _grade(paths) -> list[tuple[dict, dict]]:
         assert r.status == "graded", (r.submission, r.error)
         out.append(({t.grade_id: t.points for t in r.tests}, {c.name: c for t in r.tests for c in t.cases}))
     return out
-
-
-def _max_points(name: str) -> dict:
-    nb = json.loads((ROOT / "solutions" / name).read_text(encoding="utf-8"))
-    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in nb["cells"]
-            if nbgrader_meta(c).get("grade")}
-
-
-def _full(points: dict, full: dict, ids) -> None:
-    for gid in ids:
-        assert points[gid] == pytest.approx(full[gid]), (gid, points[gid])
 
 
 def test_ex11_wrong_optimizers_lose_their_points(tmp_path):
