@@ -75,3 +75,16 @@ def missing_browser(reason: str):
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(reason)
+
+
+def chromium_for_playwright() -> str:
+    """Chromium's path for Playwright; skips the test (fails it with REQUIRE_BROWSER=1) where Chromium or
+    Playwright is missing."""
+    chromium = chromium_path()
+    if chromium is None:
+        missing_browser("Chromium is not installed (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing_browser("Playwright is not installed (pip install playwright)")
+    return chromium

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import chromium_path, missing_browser
+from tests.helpers import chromium_for_playwright, missing_browser
 
 pytestmark = pytest.mark.browser
 
@@ -152,13 +152,9 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = chromium_path()
-    if chromium is None:
-        missing_browser("Chromium is not installed (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_browser("Playwright is not installed (pip install playwright)")
+    chromium = chromium_for_playwright()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:

@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from tests.helpers import chromium_path, missing_browser
+from tests.helpers import chromium_for_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -164,13 +164,7 @@ def lab_server(root: Path):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 (free port, token) serving a temporary copy of the notebook."""
-    chromium = chromium_path()
-    if chromium is None:
-        missing_browser("Chromium is not installed (apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing_browser("Playwright is not installed (pip install playwright)")
+    chromium = chromium_for_playwright()
     root = tmp_path_factory.mktemp("lab")
     kept = _write_root(root)
     with lab_server(root) as (base, token):
