@@ -139,18 +139,19 @@ class Adam(Optimizer):
             raise RuntimeError("Adam.step_size: Adam has not taken a step yet, so it has no second moments")
         if not 0 <= i < len(self._state):
             raise IndexError(f"i must index one of the {len(self._state)} parameters, got {i}")
-        v = self._state[i]["v"]
-        return self.learning_rate / (np.sqrt(v) / np.sqrt(1.0 - self.beta2 ** self.t) + self.eps)
+        return self.learning_rate / self._denominator(self._state[i]["v"])
+
+    def _denominator(self, v):
+        """sqrt(v_hat) + eps, written as torch.optim.Adam computes it: sqrt(v) / sqrt(1 - beta_2^t) + eps."""
+        return np.sqrt(v) / math.sqrt(1.0 - self.beta2 ** self.t) + self.eps
 
     def _update(self, p, g, state):
         m, v = state.get("m", 0.0), state.get("v", 0.0)
         state["m"] = m = self.beta1 * m + (1.0 - self.beta1) * g
         state["v"] = v = self.beta2 * v + (1.0 - self.beta2) * (g * g)
-        bias1 = 1.0 - self.beta1 ** self.t
-        bias2 = 1.0 - self.beta2 ** self.t
-        # m_hat / (sqrt(v_hat) + eps) in torch.optim.Adam's order of operations, so that float64 results
-        # agree to the last bits: w <- w - (alpha / bias1) m / (sqrt(v) / sqrt(bias2) + eps)
-        p -= (self.learning_rate / bias1) * (m / (np.sqrt(v) / math.sqrt(bias2) + self.eps))
+        # alpha m_hat / (sqrt(v_hat) + eps) in torch.optim.Adam's order of operations, so that float64
+        # results agree to the last bits: w <- w - (alpha / (1 - beta_1^t)) m / (sqrt(v_hat) + eps)
+        p -= (self.learning_rate / (1.0 - self.beta1 ** self.t)) * (m / self._denominator(v))
 
 
 _REGISTRY = {"gd": GradientDescent, "sgd": GradientDescent, "gradient_descent": GradientDescent,

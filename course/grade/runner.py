@@ -102,11 +102,11 @@ def main():
             try:
                 filename = f"<{req['cell']}>"
                 linecache.cache[filename] = (len(req["source"]), None, req["source"].splitlines(True), filename)
-                before = dict(ns)
+                before = dict(ns) if req.get("locked") is True else None
                 try:
                     exec(compile(req["source"], filename, "exec"), ns)
                 finally:
-                    if req.get("locked") is True:
+                    if before is not None:  # remember what the instructor's cell bound
                         locked.update((k, v) for k, v in ns.items() if k not in before or before[k] is not v)
                 out = {"status": "ok", "message": ""}
             except MemoryError:  # what it allocated may still be referenced: start again without it

@@ -79,6 +79,22 @@ def _prepend_cell(nb: dict, after_gid: str, source: str) -> dict:
 
 
 # ------------------------------------------------------------------ kernel-side helpers
+#: reading another process's command line and working directory (the attacks and the daemon share it)
+PROC = r'''
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+def _cwd(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return ""
+'''
+
 KLIB = r'''
 import os, sys, json, gc, time, glob, re, zlib, subprocess, ctypes, threading, signal, socket
 
@@ -158,19 +174,7 @@ def _write_raw(data):
             pass
     return n
 
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-def _cwd(pid):
-    try:
-        return os.readlink(f"/proc/{pid}/cwd")
-    except OSError:
-        return ""
-
+''' + PROC + r'''
 def _ours(pid):
     """A process of this test run (never anything else on the machine)."""
     cmd, cwd = _cmdline(pid), _cwd(pid)
@@ -657,12 +661,7 @@ import os, sys, time, json, signal
 P = json.loads(sys.argv[2])
 end = time.time() + 100
 time.sleep(2)
-def cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
+''' + PROC + r'''
 while time.time() < end:
     for d in ("/tmp/", "/dev/shm/", "/var/tmp/"):
         try:
@@ -673,11 +672,7 @@ while time.time() < end:
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
-        cmd = cmdline(pid)
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            cwd = ""
+        cmd, cwd = _cmdline(pid), _cwd(pid)
         ours = P["grader_tmp"] in cmd or cwd.startswith(P["grader_tmp"])
         if ours and P["marker"] not in cmd:
             try:
