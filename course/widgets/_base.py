@@ -532,10 +532,6 @@ class App:
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
-        if self._live:
-            # On ipympl's canvas the background is drawn afresh for every frame: a saved one could
-            # come back without its axes after the browser changed the canvas (seen in the browser test).
-            self._forget_backgrounds()
         key = self._static_key()
         background = self._backgrounds.get(key)
         if background is None:
