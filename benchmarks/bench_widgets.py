@@ -32,10 +32,11 @@ times only, with its progress bar).
 train, each changed ``--repeats`` times) into its stages, in CPU milliseconds
 of this process (``time.process_time``, so that other processes on a busy
 machine do not count) and in wall milliseconds: the new state and the artists
-(``control.value = v``), the drawing (``app.render()``), the PNG encoding at
-the widgets' setting (level ``PNG_COMPRESS_LEVEL``, RGB) and at Pillow's default
-(level 6, as matplotlib's web backend encodes ipympl's frames), and the size of
-the frame in pixels and kilobytes. What the browser adds (the message, the
+(``control.value = v``), the drawing (``app.render()``), the PNG encoding of
+the inline view (``canvas_png``: no row filters, zlib level
+``PNG_COMPRESS_LEVEL``, RGB), Pillow's default encoding beside it (RGBA, level
+6, a filter per row, as matplotlib's web backend encodes ipympl's frames), and
+the size of the frame in pixels and kilobytes. What the browser adds (the message, the
 decode, the paint) is measured by ``bench_widgets_browser.py``.
 """
 
@@ -175,17 +176,22 @@ def bench_widget(widget: str, repeats: int) -> list[tuple]:
     return rows
 
 
-def _png(fig, level: int) -> int:
-    """Encode the canvas as the widgets do (RGB when opaque) at zlib ``level``; the size in bytes."""
+def _png(fig) -> int:
+    """Encode the canvas as the inline view does (``canvas_png``); the size in bytes."""
+    from course.widgets._base import canvas_png
+
+    return len(canvas_png(fig))
+
+
+def _pillow_png(fig) -> int:
+    """Encode the canvas with Pillow's default PNG settings (level 6, a filter per row), as matplotlib's
+    web backend encodes ipympl's frames; the size in bytes."""
     import io
 
     from PIL import Image
 
-    pixels = np.asarray(fig.canvas.buffer_rgba())
-    if pixels[..., 3].min() >= 254:
-        pixels = np.ascontiguousarray(pixels[..., :3])
     buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="png", compress_level=level)
+    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(buf, format="png")
     return len(buf.getvalue())
 
 
@@ -198,7 +204,8 @@ def breakdown_widget(widget: str, repeats: int) -> dict | None:
     app = make_app(widget)
     if app is None:
         return None
-    stages = {"state+artists": [], "draw (Agg)": [], f"PNG level {PNG_COMPRESS_LEVEL}": [], "PNG level 6": []}
+    stages = {"state+artists": [], "draw (Agg)": [], f"PNG (ours, level {PNG_COMPRESS_LEVEL})": [],
+              "PNG (Pillow, level 6)": []}
     size = 0
     for name, control in app.controls.items():
         if (isinstance(control, (W.Button, W.Output)) or not hasattr(control, "value")
@@ -208,12 +215,12 @@ def breakdown_widget(widget: str, repeats: int) -> dict | None:
             if COLLECT:
                 gc.collect()
             steps = [functools.partial(set_value, control, v), app.render,
-                     functools.partial(_png, app.fig, PNG_COMPRESS_LEVEL), functools.partial(_png, app.fig, 6)]
+                     functools.partial(_png, app.fig), functools.partial(_pillow_png, app.fig)]
             for stage, step in zip(stages, steps):
                 c0, t0 = time.process_time(), time.perf_counter()
                 out = step()
                 stages[stage].append((time.process_time() - c0, time.perf_counter() - t0))
-                if stage.startswith(f"PNG level {PNG_COMPRESS_LEVEL}"):
+                if stage.startswith("PNG (ours"):
                     size = out
     if not stages["draw (Agg)"]:
         return None

@@ -34,7 +34,7 @@ the last press to the last frame (how long the figure lags behind the slider).
 
 With ``--compare`` every backend is run twice, the second time with the
 previous settings (``App.coalesce = False``, and for the inline view's frames
-Pillow's default PNG compression, level 6, instead of level 1), set in the
+zlib level 6, Pillow's default, instead of level 1), set in the
 notebook's first cell; the table then shows both side by side, run in the same session
 under the same load.
 
@@ -325,7 +325,7 @@ def main(argv=None) -> int:
     parser.add_argument("--burst", type=int, default=10,
                         help="arrow-key presses of the held-key burst on each widget's first slider (default 10)")
     parser.add_argument("--compare", action="store_true",
-                        help="run each backend a second time with the previous settings (no coalescing, PNG level 6)")
+                        help="run each backend a second time with the previous settings (no coalescing, PNG zlib level 6)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
     chromium = chromium_path()

@@ -311,6 +311,24 @@ def test_the_png_frame_is_the_canvas_opaque_as_rgb_transparent_as_rgba():
     np.testing.assert_array_equal(np.asarray(frame), np.asarray(app.fig.canvas.buffer_rgba()))
 
 
+def test_png_bytes_decode_to_the_same_pixels_rgb_and_rgba():
+    """The course's own PNG encoder: Pillow reads back every byte value, odd sizes, both colour types."""
+    import io
+
+    from PIL import Image
+
+    from course.widgets._base import png_bytes
+
+    rng = np.random.default_rng(0)
+    for shape, mode in (((7, 13, 3), "RGB"), ((5, 1, 4), "RGBA"), ((64, 33, 4), "RGBA")):
+        pixels = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        for level in (1, 6, 9):
+            image = Image.open(io.BytesIO(png_bytes(pixels, level)))
+            image.load()  # checks the CRCs and the zlib stream
+            assert image.mode == mode
+            np.testing.assert_array_equal(np.asarray(image), pixels)
+
+
 def test_a_burst_of_browser_changes_draws_far_fewer_frames_and_the_last_value(monkeypatch):
     """Latest value wins: 40 slider changes from the browser, 5 ms apart, draw a handful of frames,
     the last one from the last value; a change from Python code (a notebook cell) draws at once."""

@@ -67,8 +67,10 @@ import base64
 import contextlib
 import html
 import io
+import struct
 import time
 import traceback
+import zlib
 from typing import Any, Callable
 
 import numpy as np
@@ -78,7 +80,7 @@ _ERROR_PREFIX = "<pre style='color:#b00020"
 BACKGROUNDS_KEPT = 8
 #: the controls column's width in CSS pixels (the figure takes the rest, or the next row)
 CONTROLS_WIDTH = "300px"
-#: PNG compression of the frames sent to the browser: 1 is the fastest zlib level, a few percent bigger
+#: zlib level of the PNG frames sent to the browser (inline view): 1 is the fastest, a few percent bigger
 PNG_COMPRESS_LEVEL = 1
 #: the least time (s) between two frames drawn for changes made in the browser; faster changes are
 #: coalesced, latest value wins (about one frame of a 25 Hz animation)
@@ -167,20 +169,36 @@ def figure_png(fig) -> bytes:
     return buf.getvalue()
 
 
-def canvas_png(fig) -> bytes:
-    """The canvas's current Agg buffer as PNG bytes (no redraw), with fast compression.
+def png_bytes(pixels: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """PNG file of an (H, W, 3) RGB or (H, W, 4) RGBA uint8 array: no row filters, zlib at ``level``.
 
-    An opaque figure (the usual white one) is encoded as RGB: a quarter less data to compress
-    (about 15 instead of 20 ms for an 840 x 320 figure on this course's reference machine).
+    A PNG file is an 8-byte signature and chunks (length, type, data, CRC-32): IHDR (size,
+    8 bits per channel, colour type 2 = RGB or 6 = RGBA), IDAT (the zlib-compressed rows, each
+    preceded by its filter byte, 0 = none) and IEND. Pillow's encoder picks a filter for every
+    row, which makes a figure's frame a tenth smaller but takes twice as long (about 5 instead
+    of 2.4 ms for a 672 x 328 figure on this course's reference machine).
     """
-    from PIL import Image
+    height, width, channels = pixels.shape
+    rows = np.zeros((height, 1 + width * channels), dtype=np.uint8)   # column 0: filter byte 0
+    rows[:, 1:] = pixels.reshape(height, -1)
 
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, {3: 2, 4: 6}[channels], 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+def canvas_png(fig) -> bytes:
+    """The canvas's current Agg buffer as PNG bytes (no redraw), with :func:`png_bytes`.
+
+    An opaque figure (the usual white one) is encoded as RGB: a quarter less data to compress.
+    """
     pixels = np.asarray(fig.canvas.buffer_rgba())
     if (pixels[..., 3] == 255).all():
-        pixels = np.ascontiguousarray(pixels[..., :3])
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="png", compress_level=PNG_COMPRESS_LEVEL)
-    return buf.getvalue()
+        pixels = pixels[..., :3]
+    return png_bytes(pixels, PNG_COMPRESS_LEVEL)
 
 
 def wrapping_row(W, children):
