@@ -70,7 +70,7 @@ def test_gradients_match_torch_autograd_on_other_inputs(app, preset, rng):
 
 def test_relu_preset_shows_bias_gradients(app):
     app.set(preset="relu_3_2_1", step=2)
-    assert "\\partial C / \\partial b^{(1)}" in app.equations.value
+    assert "∂C/∂b⁽¹⁾" in app.equations.value
     # slides 000: y_hat = 0.866, y = 0.3, so delta^(2) = 0.566 and dC/dW^(2) = 0.566 * [0.68, 0]
     assert app.diagram.neuron_texts[2][0].get_text() == "a=0.866\nδ=0.566"
     assert _edge_texts(app, 2) == [["0.3849", "0"]]
@@ -80,8 +80,8 @@ def test_bias_free_preset_shows_no_bias_gradients(app):
     # slides 001's example has no biases: its network trains only weights, and the steps show no dC/db
     app.set(preset="square_2_2_1", step=app.controls["step"].max)
     assert app.values["db"] is None and not app.values["net"].train_biases
-    assert "\\partial W^{(1)}" in app.equations.value
-    assert "\\partial b" not in app.equations.value
+    assert "∂C/∂W⁽¹⁾" in app.equations.value
+    assert "∂C/∂b" not in app.equations.value
 
 
 def test_backward_values_is_a_pure_function_of_the_state():

@@ -30,7 +30,7 @@ def test_stepping_shows_the_slides_numbers(app):
     assert d.neuron_texts[2][0].get_text() == ""  # the output is not computed yet
     app.button("next")
     assert d.neuron_texts[2][0].get_text() == "z=0.866\na=0.866"
-    assert "C = \\tfrac12 (y - \\hat y)^2 = 0.160178" in app.equations.value
+    assert "C = ½ (y − ŷ)² = 0.160178" in app.equations.value
     assert "0.866" in app.heading and "0.160178" in app.heading
     app.button("next")  # past the last layer: stays there
     assert app.state.step == 2

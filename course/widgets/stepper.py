@@ -77,6 +77,11 @@ def _vec(v) -> str:
     return "[" + ", ".join(fmt(x) for x in np.ravel(v)) + "]"
 
 
+def _up(l: int) -> str:
+    """The layer index as a superscript: 2 -> ⁽²⁾."""
+    return f"({l})".translate(_SUP)
+
+
 def _mat(M) -> str:
     M = np.atleast_2d(M)
     return "[" + ", ".join(_vec(row) for row in M) + "]"
@@ -184,7 +189,7 @@ class _Stepper(App):
         controls["next"] = W.Button(description="next ▶", layout=W.Layout(width="90px"))
         controls["preset"].observe(self._on_preset, names="value")
         self._show_inputs(s.preset, controls)
-        self.equations = W.HTMLMath(value="")
+        self.equations = W.HTML(value="")
         return controls
 
     def _layout(self, W):
@@ -318,16 +323,16 @@ class ForwardStepper(_Stepper):
 
     def _equations(self, state: StepperState, v: dict, step: int) -> str:
         p = PRESETS[state.preset]
-        lines = [f"$a^{{(0)}} = x = {_vec(v['a'][0])}$"]
+        lines = [f"a⁽⁰⁾ = x = {_vec(v['a'][0])}"]
         L = len(v["z"])
         for l in range(1, step + 1):
             act = p["activation"] if l < L else p["output_activation"]
-            b = "" if p["biases"] is None else f" + b^{{({l})}}"
-            lines.append(f"$z^{{({l})}} = W^{{({l})}} a^{{({l - 1})}}{b} = {_vec(v['z'][l - 1])}$, &nbsp; "
-                         f"$a^{{({l})}} = \\mathrm{{{act}}}(z^{{({l})}}) = {_vec(v['a'][l])}$")
+            b = "" if p["biases"] is None else f" + b{_up(l)}"
+            lines.append(f"z{_up(l)} = W{_up(l)} a{_up(l - 1)}{b} = {_vec(v['z'][l - 1])}, &nbsp; "
+                         f"a{_up(l)} = {act}(z{_up(l)}) = {_vec(v['a'][l])}")
         if step >= L:
-            lines.append(f"$\\hat y = a^{{({L})}} = {_vec(v['y_hat'])}$, &nbsp; "
-                         f"$C = \\tfrac12 (y - \\hat y)^2 = {fmt(v['loss'], 6)}$ with $y = {fmt(state.y)}$")
+            lines.append(f"ŷ = a{_up(L)} = {_vec(v['y_hat'])}, &nbsp; "
+                         f"C = ½ (y − ŷ)² = {fmt(v['loss'], 6)} with y = {fmt(state.y)}")
         return "<br>".join(lines)
 
 
@@ -383,22 +388,19 @@ class BackpropStepper(_Stepper):
     def _equations(self, state: StepperState, v: dict, step: int) -> str:
         L = len(v["z"])
         p = PRESETS[state.preset]
-        lines = [f"forward: $\\hat y = {_vec(v['y_hat'])}$, $y = {fmt(state.y)}$, "
-                 f"$C = \\tfrac12 (y - \\hat y)^2 = {fmt(v['loss'], 6)}$"]
+        lines = [f"forward: ŷ = {_vec(v['y_hat'])}, y = {fmt(state.y)}, C = ½ (y − ŷ)² = {fmt(v['loss'], 6)}"]
         for l in range(L, L - step, -1):
             act = p["activation"] if l < L else p["output_activation"]
             if l == L:
-                rule = f"\\delta^{{({L})}} = (\\hat y - y)\\, \\sigma'(z^{{({L})}})"
+                rule = f"δ{_up(L)} = (ŷ − y) σ′(z{_up(L)})"
             else:
-                rule = f"\\delta^{{({l})}} = (W^{{({l + 1})T}} \\delta^{{({l + 1})}}) \\odot \\sigma'(z^{{({l})}})"
-            line = (f"$\\sigma = \\mathrm{{{act}}}$: ${rule} = {_vec(v['deltas'][l - 1])}$, &nbsp; "
-                    f"$\\partial C / \\partial W^{{({l})}} = \\delta^{{({l})}} a^{{({l - 1})T}} = "
-                    f"{_mat(v['dW'][l - 1])}$")
+                rule = f"δ{_up(l)} = (W{_up(l + 1)}ᵀ δ{_up(l + 1)}) ⊙ σ′(z{_up(l)})"
+            line = (f"σ = {act}: {rule} = {_vec(v['deltas'][l - 1])}, &nbsp; "
+                    f"∂C/∂W{_up(l)} = δ{_up(l)} a{_up(l - 1)}ᵀ = {_mat(v['dW'][l - 1])}")
             if v["db"] is not None:
-                line += f", &nbsp; $\\partial C / \\partial b^{{({l})}} = {_vec(v['db'][l - 1])}$"
+                line += f", &nbsp; ∂C/∂b{_up(l)} = {_vec(v['db'][l - 1])}"
             if state.show_fd:
-                line += (f"<br>&nbsp;&nbsp;&nbsp; central differences: "
-                         f"${_mat(v['dW_fd'][l - 1])}$")
+                line += f"<br>&nbsp;&nbsp;&nbsp; central differences: {_mat(v['dW_fd'][l - 1])}"
             lines.append(line)
         if state.show_fd and step:
             lines.append(f"largest relative difference backpropagation vs central differences: "
