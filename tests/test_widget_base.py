@@ -83,6 +83,44 @@ def test_cached_background_redraw_matches_a_full_draw():
         assert np.mean(np.abs(fast - full) > 8) < 0.002, type(app).__name__
 
 
+def test_a_fixed_legend_pasted_into_a_new_background_matches_a_full_draw():
+    """The legend is drawn once; after a new activation (new limits, a new background) its saved
+    pixels are pasted, and the picture is the one a full draw makes."""
+    app = widgets.activation_explorer("sigmoid")
+    app.redraw_agg()
+    for name in ("relu", "elu", "tanh"):
+        drawn = app.background_draws
+        app.controls["activation"].value = name
+        app.redraw_agg()
+        assert app.background_draws == drawn + 1, name  # a new background, legend pasted in
+        fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+        app.fig.canvas.draw()
+        full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+        assert np.mean(np.abs(fast - full) > 8) < 0.002, name
+        legend = app.fig.legends[0].get_window_extent()
+        rows = slice(int(full.shape[0] - legend.y1), int(full.shape[0] - legend.y0))
+        cols = slice(int(legend.x0), int(legend.x1))
+        assert (full[rows, cols, :3] < 128).any()  # the legend is there: dark text and lines
+        np.testing.assert_array_equal(fast[rows, cols], full[rows, cols])
+
+
+def test_a_fixed_artist_inside_an_axes_is_drawn_every_time():
+    app = _Counter()
+    app.fig.axes[0].grid(True)  # grid lines under the legend move when the limits change
+    legend = app.fixed(app.fig.axes[0].legend(["count"], loc="center", fontsize=40, frameon=False))
+    app.redraw_agg()
+    app.fig.axes[0].set_xlim(0, 7)  # vertical grid lines 1 apart instead of 2
+    app.redraw_agg()
+    fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+    app.fig.canvas.draw()
+    full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
+    box = legend.get_window_extent()
+    rows = slice(int(full.shape[0] - box.y1), int(full.shape[0] - box.y0))
+    cols = slice(int(box.x0), int(box.x1))
+    # pasted pixels would show the grid lines of the old limits through the legend
+    assert not (np.abs(fast[rows, cols] - full[rows, cols]) > 8).any()
+
+
 def test_background_is_redrawn_when_a_limit_changes():
     app = _Counter()
     app.redraw_agg()
