@@ -148,19 +148,24 @@ class ActivationExplorer(App):
         return controls
 
     def _configure_param(self, name: str, slider) -> None:
-        """Give the parameter slider the range and default of ``name``'s parameter (or disable it)."""
-        if name in PARAMETERS:
-            _, label, lo, hi, step, default, _ = PARAMETERS[name]
-            slider.max = max(slider.max, hi)
-            slider.min = lo
-            slider.max = hi
-            slider.step = step
-            slider.value = default
-            slider.description = label
-            slider.disabled = False
-        else:
-            slider.description = "(no parameter)"
-            slider.disabled = True
+        """Give the parameter slider the range and default of ``name``'s parameter (or disable it).
+
+        The new range, step, value and label reach the browser as one message (``hold_sync``):
+        sent one by one, the browser would clamp the value to the old range and send it back.
+        """
+        with slider.hold_sync():
+            if name in PARAMETERS:
+                _, label, lo, hi, step, default, _ = PARAMETERS[name]
+                slider.max = max(slider.max, hi)
+                slider.min = lo
+                slider.max = hi
+                slider.step = step
+                slider.value = default
+                slider.description = label
+                slider.disabled = False
+            else:
+                slider.description = "(no parameter)"
+                slider.disabled = True
 
     def _on_activation(self, change) -> None:
         with self.hold():
@@ -201,7 +206,8 @@ class ActivationExplorer(App):
         handles = [self.line_f, self.tangent, self.line_d,
                    Patch(facecolor="#f2c200", alpha=0.25, label=f"saturated: 0 < |σ'| < {SATURATION}"),
                    Patch(facecolor="#d62728", alpha=0.18, label="dead: σ'(z) = 0")]
-        fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False)
+        # drawn once and pasted into each new background (a new activation or range)
+        self.fixed(fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False))
         self.formula_text = ax_f.set_title("", fontsize=9)
         self.value_text = ax_d.set_title("", fontsize=9)
         bands = [band for pair in self.shading for shade in pair for band in shade.bands]
