@@ -325,7 +325,7 @@ def main(argv=None) -> int:
     parser.add_argument("--burst", type=int, default=10,
                         help="arrow-key presses of the held-key burst on each widget's first slider (default 10)")
     parser.add_argument("--compare", action="store_true",
-                        help="run each backend a second time with the previous settings (no coalescing, PNG zlib level 6)")
+                        help="run each backend again with the previous settings (no coalescing, PNG zlib level 6)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
     chromium = chromium_path()
