@@ -204,6 +204,14 @@ def canvas_png(fig) -> bytes:
     return png_bytes(pixels, PNG_COMPRESS_LEVEL)
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+
+def superscript(text) -> str:
+    """``text`` with its digits and brackets raised, for labels without TeX: "(2)" -> "⁽²⁾", 3 -> "³"."""
+    return str(text).translate(_SUPERSCRIPTS)
+
+
 def wrapping_row(W, children):
     """A row of widgets that wraps onto more lines where the output area is too narrow."""
     return W.HBox(list(children), layout=W.Layout(flex_flow="row wrap", align_items="flex-start",

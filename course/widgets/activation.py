@@ -194,8 +194,8 @@ class ActivationExplorer(App):
             ax.axhline(0, color="0.6", lw=0.8, zorder=0)
             ax.axvline(0, color="0.6", lw=0.8, zorder=0)
             ax.set_xlabel("z")
-            # five or so y ticks at round values: each tick label costs about 1 ms when a new
-            # activation or range redraws the axes
+            # at most 4 intervals (5 ticks) at round values: each tick label costs about 1 ms when
+            # a new activation or range redraws the axes
             ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
         (self.line_f,) = ax_f.plot([], [], color="#1f77b4", lw=2, label="σ(z)")
         (self.tangent,) = ax_f.plot([], [], color="k", lw=1, ls="--", label="tangent, slope σ'(z₀)")

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from course.mlp import MLP
-from course.widgets._base import App
+from course.widgets._base import App, superscript
 
 __all__ = ["universal_approximation", "UniversalApproximation", "UATState", "TARGETS", "shallow_fit",
            "fold_network", "count_linear_regions", "parse_target", "best_rms", "even_kinks", "UNITS", "FITS",
@@ -49,7 +49,6 @@ TRAINING_STEPS = 500
 TRAINING_RATE = 0.05
 #: the output-weight slider's range
 PHI_RANGE = 20.0
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 TARGETS: dict[str, tuple[str, Callable]] = {
     "sine": ("sin(2πx)", lambda x: np.sin(2 * np.pi * x)),
     "step": ("step: 1 if x ≥ 0 else 0", lambda x: (x >= 0).astype(float)),
@@ -497,7 +496,7 @@ class UniversalApproximation(App):
         regions, xs, ys = _deep_curve(state.D_deep, state.K)
         self.deep_regions = regions
         self.deep_line.set_data(xs, ys)
-        self.deep_title.set_text(f"{regions} = {state.D_deep + 1}{str(state.K).translate(_SUP)} regions")
+        self.deep_title.set_text(f"{regions} = {state.D_deep + 1}{superscript(state.K)} regions")
 
 
 def universal_approximation(target="sine", D: int = 6, K: int = 2, D_deep: int = 3, units: str = "relu",

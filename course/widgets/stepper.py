@@ -31,7 +31,7 @@ import numpy as np
 
 from course import gradcheck
 from course.mlp import MLP
-from course.widgets._base import App
+from course.widgets._base import App, superscript
 
 __all__ = ["forward_stepper", "backprop_stepper", "ForwardStepper", "BackpropStepper", "StepperState",
            "PRESETS", "network_for", "forward_values", "backward_values"]
@@ -64,7 +64,6 @@ PRESETS = {
 BACKPROP_PRESETS = ("square_2_2_1", "relu_3_2_1")
 MAX_INPUTS = max(len(p["x"]) for p in PRESETS.values())
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
 def fmt(v: float, digits: int = 4) -> str:
@@ -79,7 +78,7 @@ def _vec(v) -> str:
 
 def _up(l: int) -> str:
     """The layer index as a superscript: 2 -> ⁽²⁾."""
-    return f"({l})".translate(_SUP)
+    return superscript(f"({l})")
 
 
 def _mat(M) -> str:
