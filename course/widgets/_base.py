@@ -48,9 +48,11 @@ background (``restore_region``). Only matplotlib's public API is used.
 The figure lives on whichever canvas fits the notebook:
 
 * with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget; every
-  update sends one whole frame (``canvas.blit``, or ``canvas.draw`` for apps
-  without dynamic artists), encoded by matplotlib's web backend (Pillow's
-  default PNG level, RGBA: a few ms more than the inline view's frames);
+  update draws the whole figure, background included (a saved background can
+  come back without its axes after the browser changes the canvas), and sends
+  it as one frame (``canvas.blit``, or ``canvas.draw`` for apps without dynamic
+  artists), encoded by matplotlib's web backend (Pillow's default PNG level,
+  RGBA: a few ms more than the inline view's frames);
 * with any other backend (inline, or none in plain pytest), the figure is drawn
   with Agg and shown as PNG bytes in an ``ipywidgets.Image`` that is updated in
   place, so the app stays interactive even under the inline backend (outside a
@@ -608,6 +610,13 @@ class App:
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
+        if self._live:
+            # On ipympl's canvas the background (and any fixed artist) is drawn afresh for every
+            # frame: a saved one came back without its axes' ticks and labels, and a pasted legend
+            # half missing, after the browser changed the canvas (seen in the browser test, in 1 to
+            # 4 of 4 runs depending on timing).
+            self._forget_backgrounds()
+            self._fixed_pixels.clear()
         key = self._static_key()
         background = self._backgrounds.get(key)
         if background is None:
