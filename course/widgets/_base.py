@@ -48,8 +48,9 @@ background (``restore_region``). Only matplotlib's public API is used.
 The figure lives on whichever canvas fits the notebook:
 
 * with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget; every
-  update draws the whole figure, background included (a saved background can
-  come back without its axes after the browser changes the canvas), and sends
+  update draws the whole figure, background included (ipykernel 7 answers some
+  of ipympl's messages on a second thread, whose full redraw can overlap ours:
+  a frame drawn over a saved background then went out half drawn), and sends
   it as one frame (``canvas.blit``, or ``canvas.draw`` for apps without dynamic
   artists), encoded by matplotlib's web backend (Pillow's default PNG level,
   RGBA: a few ms more than the inline view's frames);
@@ -612,9 +613,11 @@ class App:
             return
         if self._live:
             # On ipympl's canvas the background (and any fixed artist) is drawn afresh for every
-            # frame: a saved one came back without its axes' ticks and labels, and a pasted legend
-            # half missing, after the browser changed the canvas (seen in the browser test, in 1 to
-            # 4 of 4 runs depending on timing).
+            # frame. ipykernel 7 answers some of ipympl's messages (the browser's "draw" and
+            # "refresh") on a second thread, so ipympl's full redraw can run while this one does,
+            # on the same Agg buffer; with a saved background the frame sent was then half drawn
+            # (no tick labels, a label cut mid-word) in 1 to 4 of 4 browser-test runs. Drawing in
+            # full narrows that window but does not close it: drawing is not yet serialised.
             self._forget_backgrounds()
             self._fixed_pixels.clear()
         key = self._static_key()
