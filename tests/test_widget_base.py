@@ -239,16 +239,24 @@ def test_no_module_of_the_course_uses_private_attributes_of_matplotlib_or_ipympl
 
 
 _IPYMPL_SCRIPT = r"""
-import json
-import numpy as np
-from PIL import Image
 import io
+import json
+import threading
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+from ipympl.backend_nbagg import Canvas
+from PIL import Image
+
 from course import widgets
 
 app = widgets.perceptron_explorer()
 canvas = app.fig.canvas
-frames = []
+frames, events = [], []
 canvas.send_binary = lambda data: frames.append((canvas._current_image_mode, bytes(data)))
+send_event = canvas.send_event
+canvas.send_event = lambda kind, **kw: (events.append(kind), send_event(kind, **kw))
 app.controls["w1"].value = app.controls["w1"].value + 0.5   # before the browser has set up its canvas
 sent_before_init = len(frames)
 canvas.syncing_data_url = False            # what the browser's "initialized" message does
@@ -258,19 +266,40 @@ w1 = app.controls["w1"].value
 for step in (0.25, -0.25, 0.5):
     app.controls["w1"].value = w1 + step
 full = np.asarray(Image.open(io.BytesIO(frames[-1][1])).convert("RGB"))
-agg = np.asarray(canvas.buffer_rgba())[..., :3]
-print(json.dumps({"backend": type(canvas).__module__, "modes": [m for m, _ in frames[sent_before_init:]],
-                  "sent_before_init": sent_before_init,
+agg = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+events.clear()
+plt.draw_all()                             # pyplot's hook after every message the kernel handles
+
+# ipympl's answer to the browser's "draw", on a second thread while the app draws a frame
+inside, order = threading.Event(), []
+draw_state = app._draw
+def slow_draw(state):
+    draw_state(state)
+    inside.set()
+    time.sleep(0.3)
+    order.append("app frame drawn")
+app._draw = slow_draw
+other = threading.Thread(target=lambda: (inside.wait(), canvas._handle_message(None, {"type": "draw"}, []),
+                                         order.append("ipympl draw")))
+other.start()
+app.controls["w1"].value = w1
+other.join()
+print(json.dumps({"is_ipympl": isinstance(canvas, Canvas), "modes": [m for m, _ in frames[sent_before_init:]],
+                  "sent_before_init": sent_before_init, "pyplot_figures": plt.get_fignums(),
+                  "draw_all_events": events, "order": order,
                   "last_equals_canvas": bool(np.array_equal(full, agg))}))
 """
 
 
-def test_ipympl_frames_are_sent_whole():
+def test_ipympl_frames_are_sent_whole_one_per_update_and_in_turn():
     """Under ``%matplotlib widget`` nothing is sent before the browser's canvas is ready, then every
-    update sends the whole figure, never a diff.
+    update sends the whole figure as one frame, never a diff, and ipympl's own redraw waits for it.
 
     The browser decodes frames asynchronously; a diff that arrives without its full frame would leave
-    the canvas half painted. (Run in a fresh interpreter: the backend is chosen once per process.)
+    the canvas half painted. pyplot's draw-all hook (run after every message) must not ask the browser
+    for a second frame. ipykernel 7 may answer the browser's "draw" on a second thread: that redraw
+    must wait for the app's frame instead of drawing into the same buffer at the same time.
+    (Run in a fresh interpreter: the backend is chosen once per process.)
     """
     import json
     import os
@@ -289,11 +318,13 @@ def test_ipympl_frames_are_sent_whole():
                           timeout=120, cwd=root)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["backend"].startswith("ipympl")
+    assert result["is_ipympl"]
     assert result["sent_before_init"] == 0, "a frame was sent before the browser had set up the canvas"
-    assert len(result["modes"]) == 4, result          # the requested frame and one per slider move
+    assert len(result["modes"]) == 6, result   # the requested frame, 3 slider moves, the last app frame and draw
     assert set(result["modes"]) == {"full"}, result
     assert result["last_equals_canvas"], "the last frame sent is not the figure on the canvas"
+    assert result["pyplot_figures"] == [] and result["draw_all_events"] == [], result
+    assert result["order"] == ["app frame drawn", "ipympl draw"], "ipympl drew while the app's frame was drawn"
 
 
 def _descendants(widget):

@@ -48,12 +48,13 @@ background (``restore_region``). Only matplotlib's public API is used.
 The figure lives on whichever canvas fits the notebook:
 
 * with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget; every
-  update draws the whole figure, background included (ipykernel 7 answers some
-  of ipympl's messages on a second thread, whose full redraw can overlap ours:
-  a frame drawn over a saved background then went out half drawn), and sends
-  it as one frame (``canvas.blit``, or ``canvas.draw`` for apps without dynamic
-  artists), encoded by matplotlib's web backend (Pillow's default PNG level,
-  RGBA: a few ms more than the inline view's frames);
+  update restores the saved background, draws the dynamic artists and sends the
+  result as one frame (``canvas.blit``, or ``canvas.draw`` for apps without dynamic
+  artists), encoded by matplotlib's web backend (Pillow's default PNG level, RGBA:
+  a few ms more than the inline view's frames). The figure is kept out of pyplot
+  (no second frame from its draw-all hook), and ipympl's own full redraw, which
+  ipykernel 7 may run on a second thread, waits for the app's frame
+  (``App.frame_lock``);
 * with any other backend (inline, or none in plain pytest), the figure is drawn
   with Agg and shown as PNG bytes in an ``ipywidgets.Image`` that is updated in
   place, so the app stays interactive even under the inline backend (outside a
@@ -74,6 +75,7 @@ import contextlib
 import html
 import io
 import struct
+import threading
 import time
 import traceback
 import zlib
@@ -149,23 +151,58 @@ def changed_in_browser() -> bool:
 
 
 def new_figure(figsize=(8.0, 4.0), dpi: float = 80):
-    """A matplotlib Figure on an ipympl canvas when active, else on an Agg canvas."""
-    if _ipympl_active():
-        import matplotlib.pyplot as plt
+    """A matplotlib Figure on an ipympl canvas when active, else on an Agg canvas.
 
-        with plt.ioff():
-            fig = plt.figure(figsize=figsize, dpi=dpi)
-        fig.canvas.header_visible = False
-        fig.canvas.toolbar_visible = False
-        fig.canvas.footer_visible = False
-        fig.canvas.resizable = False
-        return fig, True
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    Returns ``(fig, live)``: ``live`` is True for ipympl's canvas. That canvas is made
+    directly (ipympl's ``Canvas`` and ``FigureManager``, as its backend does), not with
+    ``plt.figure``: the figure stays out of pyplot's figure list, so pyplot's draw-all hook,
+    which IPython runs after the kernel handles a message, never asks the browser for a
+    second, full frame after an update. Its ``draw`` holds the canvas's ``frame_lock``.
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, dpi=dpi)
+    if _ipympl_active():
+        from ipympl.backend_nbagg import FigureManager
+
+        canvas = _frame_locked_canvas()(fig)
+        FigureManager(canvas, num=id(fig))
+        canvas.header_visible = False
+        canvas.toolbar_visible = False
+        canvas.footer_visible = False
+        canvas.resizable = False
+        return fig, True
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     return fig, False
+
+
+_FRAME_LOCKED_CANVAS = []
+
+
+def _frame_locked_canvas():
+    """ipympl's ``Canvas`` whose full redraw (``draw``) waits for a frame in progress.
+
+    ipykernel 7 handles some comm messages on a second thread: ipympl's answer to the
+    browser's "draw" request (a full ``canvas.draw()``) can run while an app draws its
+    frame on the main thread, on the same Agg buffer, and a half-drawn picture is sent.
+    Both hold ``frame_lock`` (a re-entrant lock, one per canvas), so they take turns.
+    """
+    if not _FRAME_LOCKED_CANVAS:
+        from ipympl.backend_nbagg import Canvas
+
+        class FrameLockedCanvas(Canvas):
+            def __init__(self, figure, *args, **kwargs):
+                self.frame_lock = threading.RLock()
+                super().__init__(figure, *args, **kwargs)
+
+            def draw(self):
+                with self.frame_lock:
+                    super().draw()
+
+        _FRAME_LOCKED_CANVAS.append(FrameLockedCanvas)
+    return _FRAME_LOCKED_CANVAS[0]
 
 
 def figure_png(fig) -> bytes:
@@ -317,10 +354,9 @@ class App:
 
         with matplotlib.rc_context({"axes.titley": 1.0}):
             self._build(self.fig)
+        #: held while a frame is computed, drawn and sent; ipympl's own redraw waits for it
+        self.frame_lock = getattr(self.fig.canvas, "frame_lock", None) or threading.RLock()
         if self._live:
-            # Frames are pushed by show(), one per update: no automatic redraw when an artist
-            # changes (pyplot's hook would send a second, full frame after every update).
-            self.fig.stale_callback = None
             # webagg sends a "diff" frame (only the changed pixels) when the figure is opaque; the
             # browser decodes frames asynchronously, and a diff that overtakes the frame it was
             # computed against leaves the picture half painted. A figure with any transparency is
@@ -513,13 +549,14 @@ class App:
         self.guarded(self._refresh)
 
     def _refresh(self) -> None:
-        self._stale = False
-        self.refreshes += 1
-        try:
-            self._draw(self._read_state())
-            self.show()
-        finally:
-            self._last_frame = time.monotonic()
+        with self.frame_lock:
+            self._stale = False
+            self.refreshes += 1
+            try:
+                self._draw(self._read_state())
+                self.show()
+            finally:
+                self._last_frame = time.monotonic()
 
     def dynamic(self, *artists):
         """Register artists that change with the state (drawn on top of the cached background).
@@ -611,15 +648,6 @@ class App:
         if not self._dynamic:
             FigureCanvasAgg.draw(canvas)
             return
-        if self._live:
-            # On ipympl's canvas the background (and any fixed artist) is drawn afresh for every
-            # frame. ipykernel 7 answers some of ipympl's messages (the browser's "draw" and
-            # "refresh") on a second thread, so ipympl's full redraw can run while this one does,
-            # on the same Agg buffer; with a saved background the frame sent was then half drawn
-            # (no tick labels, a label cut mid-word) in 1 to 4 of 4 browser-test runs. Drawing in
-            # full narrows that window but does not close it: drawing is not yet serialised.
-            self._forget_backgrounds()
-            self._fixed_pixels.clear()
         key = self._static_key()
         background = self._backgrounds.get(key)
         if background is None:
@@ -659,25 +687,27 @@ class App:
 
     def show(self) -> None:
         """Push the current figure to the view (one whole frame on ipympl, new PNG bytes otherwise)."""
-        if self._live:
-            # ipympl: a frame sent before the browser has set up the canvas leaves it blank (0 x 0)
-            # for good. Until the browser reports "initialized" (ipympl then stops syncing the data
-            # URL), send nothing: the browser's first request draws the current figure.
-            if getattr(self.fig.canvas, "syncing_data_url", False):
-                return
-            self.render()
-            self.fig.canvas.blit(self.fig.bbox)
-        elif self._displayed or _in_kernel():
-            self.render()
-            self._view.value = canvas_png(self.fig)
+        with self.frame_lock:
+            if self._live:
+                # ipympl: a frame sent before the browser has set up the canvas leaves it blank
+                # (0 x 0) for good. Until the browser reports "initialized" (ipympl then stops
+                # syncing the data URL), send nothing: the browser's first request draws the figure.
+                if getattr(self.fig.canvas, "syncing_data_url", False):
+                    return
+                self.render()
+                self.fig.canvas.blit(self.fig.bbox)
+            elif self._displayed or _in_kernel():
+                self.render()
+                self._view.value = canvas_png(self.fig)
 
     def redraw_agg(self) -> None:
         """Compute and draw on the Agg canvas (what the benchmark times): no PNG encoding.
 
         This is the same drawing path as a redraw in the notebook (:meth:`render`).
         """
-        self._draw(self._read_state())
-        self.render()
+        with self.frame_lock:
+            self._draw(self._read_state())
+            self.render()
 
     def button(self, name: str):
         """Press the button control ``name`` (what a click does), for tests and notebooks."""
@@ -686,7 +716,8 @@ class App:
     # ---------------------------------------------------------------- display
     def _repr_mimebundle_(self, include=None, exclude=None):
         self._displayed = True
-        png = figure_png(self.fig)
+        with self.frame_lock:  # savefig draws into the canvas's buffer too
+            png = figure_png(self.fig)
         if not self._live:
             self._view.value = png
         data = self.ui._repr_mimebundle_(include=include, exclude=exclude)
