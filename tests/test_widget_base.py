@@ -285,6 +285,7 @@ other.start()
 app.controls["w1"].value = w1
 other.join()
 print(json.dumps({"is_ipympl": isinstance(canvas, Canvas), "modes": [m for m, _ in frames[sent_before_init:]],
+                  "png_modes": sorted({Image.open(io.BytesIO(f)).mode for _, f in frames}),
                   "sent_before_init": sent_before_init, "pyplot_figures": plt.get_fignums(),
                   "draw_all_events": events, "order": order,
                   "last_equals_canvas": bool(np.array_equal(full, agg))}))
@@ -293,7 +294,8 @@ print(json.dumps({"is_ipympl": isinstance(canvas, Canvas), "modes": [m for m, _ 
 
 def test_ipympl_frames_are_sent_whole_one_per_update_and_in_turn():
     """Under ``%matplotlib widget`` nothing is sent before the browser's canvas is ready, then every
-    update sends the whole figure as one frame, never a diff, and ipympl's own redraw waits for it.
+    update sends the whole figure as one frame (an opaque PNG), never a diff, and ipympl's own redraw
+    waits for it.
 
     The browser decodes frames asynchronously; a diff that arrives without its full frame would leave
     the canvas half painted. pyplot's draw-all hook (run after every message) must not ask the browser
@@ -322,6 +324,7 @@ def test_ipympl_frames_are_sent_whole_one_per_update_and_in_turn():
     assert result["sent_before_init"] == 0, "a frame was sent before the browser had set up the canvas"
     assert len(result["modes"]) == 6, result   # the requested frame, 3 slider moves, the last app frame and draw
     assert set(result["modes"]) == {"full"}, result
+    assert result["png_modes"] == ["RGB"], result   # whole, opaque pictures: nothing left transparent
     assert result["last_equals_canvas"], "the last frame sent is not the figure on the canvas"
     assert result["pyplot_figures"] == [] and result["draw_all_events"] == [], result
     assert result["order"] == ["app frame drawn", "ipympl draw"], "ipympl drew while the app's frame was drawn"
