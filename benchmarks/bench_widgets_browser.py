@@ -26,6 +26,10 @@ first frame is the quick first result. Inputs after which the figure does not
 change (a slider that selects which unit the sliders below edit) are counted as
 "no change". The machine's load average is printed before and after.
 
+The "floor" row (``--no-floor`` leaves it out) drives a slider that only redraws and sends an
+empty figure of an app's size (688 x 312 pixels): the latency that the notebook, the kernel's
+messaging and the browser add to every widget's own work. It is not part of the "ALL" row.
+
 After the single inputs, each widget's first slider gets a burst: ``--burst``
 arrow-key presses ``BURST_GAP_S`` apart without waiting for the kernel (a held
 key). It reports the frames that arrive for the burst (far fewer than the
@@ -80,6 +84,39 @@ PREVIOUS_SETTINGS = ("import course.widgets._base as widget_base\n"
 #: (widget, control label) pairs whose change trains a network
 TRAINING = {("regularization_explorer", label) for label in ("penalty", "lambda", "L1 step", "dropout p",
                                                               "patience", "early stopping")}
+
+#: the "floor" cell: a slider and an empty figure of an app's size, redrawn and sent on every change. Its
+#: latency is what the notebook, the kernel's messaging and the browser cost before any widget's work.
+FLOOR_CELL = """import ipywidgets as W
+from course.widgets._base import APP_CLASS, canvas_png, new_figure
+
+fig, live = new_figure((8.6, 3.9), 80)     # the activation explorer's size: 688 x 312 pixels
+if live:
+    view = fig.canvas
+else:
+    fig.canvas.draw()
+    view = W.Image(value=canvas_png(fig), format="png")
+
+def floor_frame(change):
+    fig.set_facecolor("white" if change["new"] % 2 else "0.97")
+    fig.canvas.draw()                       # ipympl: draws and sends the frame
+    if not live:
+        view.value = canvas_png(fig)
+
+floor_slider = W.IntSlider(0, 0, 100, description="floor")
+floor_slider.observe(floor_frame, names="value")
+W.VBox([floor_slider, view], _dom_classes=[APP_CLASS])
+"""
+
+
+def _add_floor_cell(root: Path, notebooks) -> None:
+    """Append the floor cell to each notebook written in ``root``."""
+    for name in notebooks:
+        nb = json.loads((root / name).read_text())
+        nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {"widget": "floor"},
+                            "outputs": [], "source": FLOOR_CELL})
+        (root / name).write_text(json.dumps(nb))
+
 
 # Installed before the page's scripts: input timestamps and one entry per new picture of a widget.
 _INIT_JS = """
@@ -292,7 +329,8 @@ def report(all_results: dict) -> None:
         for run in runs:
             results = all_results[run]
             if name == "ALL (no training)":
-                records = [r for rs in results.values() for r in rs if "burst" not in r and not r["training"]]
+                records = [r for widget, rs in results.items() if widget != "floor"
+                           for r in rs if "burst" not in r and not r["training"]]
                 held = None
             elif name in results:
                 records = [r for r in results[name] if "burst" not in r and not r["training"]]
@@ -317,7 +355,8 @@ def report(all_results: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("widgets", nargs="*", default=WIDGETS, help="widgets to drive (default: all)")
+    parser.add_argument("widgets", nargs="*", default=WIDGETS + ["floor"],
+                        help="widgets to drive (default: all, and the floor)")
     parser.add_argument("--backend", choices=list(BACKENDS), action="append",
                         help="inline or ipympl (default: both)")
     parser.add_argument("--presses", type=int, default=4, help="arrow-key presses per slider (default 4)")
@@ -326,6 +365,8 @@ def main(argv=None) -> int:
                         help="arrow-key presses of the held-key burst on each widget's first slider (default 10)")
     parser.add_argument("--compare", action="store_true",
                         help="run each backend again with the previous settings (no coalescing, PNG zlib level 6)")
+    parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                        help="also drive the floor cell: an empty figure sent on every slider change (default on)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
     chromium = chromium_path()
@@ -340,6 +381,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         kept = _write_root(root)
+        if args.floor:
+            _add_floor_cell(root, BACKENDS.values())
+            kept.append("floor")
         notebooks = {}
         for backend in args.backend or list(BACKENDS):
             notebooks[backend] = BACKENDS[backend]
