@@ -98,7 +98,7 @@ else:
     view = W.Image(value=canvas_png(fig), format="png")
 
 def floor_frame(change):
-    fig.set_facecolor("white" if change["new"] % 2 else "0.97")
+    fig.set_facecolor("0.97" if change["new"] % 2 else "white")   # every step changes the picture
     fig.canvas.draw()                       # ipympl: draws and sends the frame
     if not live:
         view.value = canvas_png(fig)

@@ -455,3 +455,19 @@ def test_a_single_browser_change_draws_at_once(monkeypatch):
     assert seen == {"at once": "k=4, m=0", "held back": "k=4, m=0", "then": "k=5, m=0"}
     app.controls["k"].value = 6     # no event loop: drawn at once
     assert app.text.get_text() == "k=6, m=0"
+
+
+def test_the_browser_benchmarks_floor_cell_sends_a_new_picture_on_every_change():
+    """The benchmark's floor row is only a floor if its cell does what the widgets do: a new PNG per change."""
+    from benchmarks.bench_widgets_browser import FLOOR_CELL
+
+    cell = {}
+    exec(FLOOR_CELL, cell)
+    view, slider = cell["view"], cell["floor_slider"]
+    pictures = [view.value]
+    for value in (1, 2, 3):
+        slider.value = value
+        pictures.append(view.value)
+    assert all(p.startswith(b"\x89PNG") for p in pictures)
+    assert all(a != b for a, b in zip(pictures, pictures[1:]))   # white and light grey, in turn
+    assert pictures[2] == pictures[0]
