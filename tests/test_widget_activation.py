@@ -114,3 +114,15 @@ def test_parameter_slider_keeps_the_axes(app, name, z_max):
         for line, ax in ((app.line_f, app.ax_f), (app.line_d, app.ax_d)):
             y = line.get_ydata()
             assert ax.get_ylim()[0] <= y.min() and y.max() <= ax.get_ylim()[1]
+
+
+def test_a_new_activation_is_one_redraw_with_its_parameter(app):
+    """Picking an activation also resets its parameter slider: one frame for both (under ipympl each
+    redraw is a frame sent to the browser)."""
+    for name in ("elu", "sigmoid", "swish", "leaky_relu", "relu"):
+        before = app.refreshes
+        app.controls["activation"].value = name
+        assert app.refreshes - before == 1, name
+        if name in PARAMETERS:
+            assert app.controls["param"].value == PARAMETERS[name][5]
+            assert app.state.param == (PARAMETERS[name][0], PARAMETERS[name][5])

@@ -464,10 +464,10 @@ def test_the_browser_benchmarks_floor_cell_sends_a_new_picture_on_every_change()
     cell = {}
     exec(FLOOR_CELL, cell)
     view, slider = cell["view"], cell["floor_slider"]
-    pictures = [view.value]
+    pictures = [bytes(view.value)]
     for value in (1, 2, 3):
         slider.value = value
-        pictures.append(view.value)
+        pictures.append(bytes(view.value))
     assert all(p.startswith(b"\x89PNG") for p in pictures)
     assert all(a != b for a, b in zip(pictures, pictures[1:]))   # white and light grey, in turn
     assert pictures[2] == pictures[0]

@@ -143,7 +143,6 @@ class ActivationExplorer(App):
             "z0": W.FloatSlider(value=self._init_z0, min=-10.0, max=10.0, step=0.1, description="z₀"),
             "z_max": W.FloatSlider(value=self._init_z_max, min=1.0, max=10.0, step=0.5, description="range ±"),
         }
-        controls["activation"].observe(self._on_activation, names="value")
         self._configure_param(self._init_name, controls["param"])
         return controls
 
@@ -167,9 +166,14 @@ class ActivationExplorer(App):
                 slider.description = "(no parameter)"
                 slider.disabled = True
 
-    def _on_activation(self, change) -> None:
-        with self.hold():
-            self._configure_param(change["new"], self.controls["param"])
+    def _on_change(self, change=None) -> None:
+        """A new activation sets up its parameter slider first; both changes make one frame."""
+        if change is not None and change["owner"] is self.controls["activation"]:
+            with self.hold():
+                self._configure_param(change["new"], self.controls["param"])
+                super()._on_change(change)
+            return
+        super()._on_change(change)
 
     def _read_state(self) -> ActivationState:
         c = self.controls
