@@ -50,10 +50,10 @@ The figure lives on whichever canvas fits the notebook:
 * with ipympl (``%matplotlib widget``), ``fig.canvas`` is itself a widget; every
   update restores the saved background, draws the dynamic artists and sends the
   result as one whole frame (``canvas.blit``, or ``canvas.draw`` for apps without
-  dynamic artists), a PNG encoded as in the inline view (:func:`canvas_png`). The figure is kept out of pyplot
-  (no second frame from its draw-all hook), and ipympl's own full redraw, which
-  ipykernel 7 may run on a second thread, waits for the app's frame
-  (``App.frame_lock``);
+  dynamic artists), a PNG encoded as in the inline view (:func:`canvas_png`). The
+  figure is kept out of pyplot (no second frame from its draw-all hook), and
+  ipympl's own full redraw, which ipykernel 7 may run on a second thread, waits
+  for the app's frame (``App.frame_lock``);
 * with any other backend (inline, or none in plain pytest), the figure is drawn
   with Agg and shown as PNG bytes in an ``ipywidgets.Image`` that is updated in
   place, so the app stays interactive even under the inline backend (outside a
@@ -71,6 +71,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import html
 import io
 import struct
@@ -177,9 +178,7 @@ def new_figure(figsize=(8.0, 4.0), dpi: float = 80):
     return fig, False
 
 
-_FRAME_LOCKED_CANVAS = []
-
-
+@functools.cache
 def _frame_locked_canvas():
     """ipympl's ``Canvas`` whose full redraw (``draw``) waits for a frame in progress.
 
@@ -188,33 +187,31 @@ def _frame_locked_canvas():
     frame on the main thread, on the same Agg buffer, and a half-drawn picture is sent.
     Both hold ``frame_lock`` (a re-entrant lock, one per canvas), so they take turns.
     """
-    if not _FRAME_LOCKED_CANVAS:
-        from ipympl.backend_nbagg import Canvas
+    from ipympl.backend_nbagg import Canvas
 
-        class FrameLockedCanvas(Canvas):
-            def __init__(self, figure, *args, **kwargs):
-                self.frame_lock = threading.RLock()
-                super().__init__(figure, *args, **kwargs)
+    class FrameLockedCanvas(Canvas):
+        def __init__(self, figure, *args, **kwargs):
+            self.frame_lock = threading.RLock()
+            super().__init__(figure, *args, **kwargs)
 
-            def draw(self):
-                with self.frame_lock:
-                    super().draw()
+        def draw(self):
+            with self.frame_lock:
+                super().draw()
 
-            def get_diff_image(self):
-                """The frame to send: the whole figure as PNG, encoded by :func:`canvas_png`.
+        def get_diff_image(self):
+            """The frame to send: the whole figure as PNG, encoded by :func:`canvas_png`.
 
-                webagg's own frame is a "diff" (only the changed pixels) when it can be, which
-                the browser, decoding frames asynchronously, can paint over the wrong frame; and
-                Pillow's PNG encoder at its default level takes about 15 ms for a 700 x 330
-                figure, against 2 to 3 ms here. Until the browser has set up its canvas, ipympl
-                keeps a copy of the frame for the page's saved image: webagg's path does that.
-                """
-                if self.syncing_data_url:
-                    return super().get_diff_image()
-                return canvas_png(self.figure)
+            webagg's own frame is a "diff" (only the changed pixels) when it can be, which
+            the browser, decoding frames asynchronously, can paint over the wrong frame; and
+            Pillow's PNG encoder at its default level takes about 15 ms for a 700 x 330
+            figure, against 2 to 3 ms here. Until the browser has set up its canvas, ipympl
+            keeps a copy of the frame for the page's saved image: webagg's path does that.
+            """
+            if self.syncing_data_url:
+                return super().get_diff_image()
+            return canvas_png(self.figure)
 
-        _FRAME_LOCKED_CANVAS.append(FrameLockedCanvas)
-    return _FRAME_LOCKED_CANVAS[0]
+    return FrameLockedCanvas
 
 
 def figure_png(fig) -> bytes:
