@@ -243,3 +243,16 @@ def test_sliders_reporting_back_the_shown_values_change_nothing(app):
         control.notify_change(Bunch(name="value", old=control.value, new=control.value, owner=control,
                                     type="change"))
     assert app.controls["fit"].value == "least squares" and app.fit["rms"] == rms and app.state.kinks is None
+
+
+def test_error_axis_labels_the_decades_in_plain_text():
+    """10⁻³, not mathtext: matplotlib's mathtext parser and fonts cost about 120 ms the first time a
+    new target redraws the error axis."""
+    from course.widgets._base import superscript
+
+    assert superscript(-3) == "⁻³" and superscript("(12)") == "⁽¹²⁾"
+    app = widgets.universal_approximation()
+    app.fig.canvas.draw()
+    labels = [t.get_text() for t in app.ax_err.yaxis.get_ticklabels()]
+    assert "10⁻²" in labels and "10⁰" in labels
+    assert not any("$" in label for label in labels), labels

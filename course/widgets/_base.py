@@ -253,11 +253,12 @@ def canvas_png(fig) -> bytes:
     return png_bytes(pixels, PNG_COMPRESS_LEVEL)
 
 
-_SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+_SUPERSCRIPTS = str.maketrans("0123456789()-−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁻⁻")
 
 
 def superscript(text) -> str:
-    """``text`` with its digits and brackets raised, for labels without TeX: "(2)" -> "⁽²⁾", 3 -> "³"."""
+    """``text`` with its digits, brackets and minus signs raised, for labels without TeX: "(2)" -> "⁽²⁾",
+    -3 -> "⁻³"."""
     return str(text).translate(_SUPERSCRIPTS)
 
 

@@ -443,6 +443,9 @@ class UniversalApproximation(App):
         # a label at every decade and no minor ticks: matplotlib's 8 minor ticks per decade cost
         # 15 ms each time a new target redraws the axes
         ax_e.yaxis.set_minor_locator(NullLocator())
+        # decade labels as plain text (10⁻³): matplotlib's default writes them in mathtext, whose
+        # parser and fonts cost about 120 ms the first time a new target redraws this axis
+        ax_e.yaxis.set_major_formatter(lambda y, _: f"10{superscript(round(np.log10(y)))}")
         (self.deep_line,) = ax_k.plot([], [], color="#1f77b4", lw=0.8)
         ax_k.set_xlim(0, 1)
         ax_k.set_ylim(-0.05, 1.05)
