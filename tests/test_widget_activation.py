@@ -126,3 +126,14 @@ def test_a_new_activation_is_one_redraw_with_its_parameter(app):
         if name in PARAMETERS:
             assert app.controls["param"].value == PARAMETERS[name][5]
             assert app.state.param == (PARAMETERS[name][0], PARAMETERS[name][5])
+
+
+def test_the_browser_sending_back_the_parameter_on_its_grid_redraws_nothing(app):
+    """The browser's slider reports a value it was given as min + k * step: 1.0 -> 1.0000000000000002
+    for the swish's beta. That is the same picture, not a second frame."""
+    app.controls["activation"].value = "swish"
+    before = app.refreshes
+    app.controls["param"].value = 1.0000000000000002
+    assert app.refreshes == before
+    app.controls["param"].value = 1.1
+    assert app.refreshes == before + 1

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course import widgets
-from course.widgets.stepper import StepperState, backward_values
+from course.widgets.stepper import PRESETS, StepperState, backward_values
 from tests.helpers import torch_mlp_grads
 
 
@@ -104,3 +104,14 @@ def test_next_at_the_last_step_says_so_and_back_at_step_0_too(app):
     assert "last step" in app.status.value and END_MESSAGE[:20] in app.status.value
     app.button("back")
     assert app.status.value == "" and "(last step)" not in app.heading
+
+
+def test_a_new_network_is_one_redraw_with_its_inputs_and_step_0(app):
+    """Picking a network also sets its example's inputs, target and step 0: one frame for all of them
+    (under ipympl each redraw is a frame sent to the browser)."""
+    app.controls["step"].value = 2
+    for preset in ("relu_3_2_1", "square_2_2_1"):
+        before = app.refreshes
+        app.controls["preset"].value = preset
+        assert app.refreshes - before == 1, preset
+        assert app.state.step == 0 and app.state.x == tuple(PRESETS[preset]["x"])

@@ -8,6 +8,9 @@ An app subclass provides four small methods:
 * ``_draw(state)`` computes from the state (with pure functions of the module) and
   updates the artists in place (``set_data``, ``set_array``, ``set_text``).
 
+It may also override ``_follow(change)``, which sets the controls that follow
+another control's change (a new network's inputs), drawn in the same frame.
+
 The base wires every control's ``value`` to :meth:`App.refresh`, shows the figure,
 and reports any exception raised in a callback in the widget itself (a red
 message under the figure, also kept in ``app.last_error``): nothing is swallowed.
@@ -391,6 +394,13 @@ class App:
     def _draw(self, state) -> None:
         raise NotImplementedError
 
+    def _follow(self, change) -> None:
+        """Set the controls that follow a control's change (a new preset's inputs); none by default.
+
+        Called before the redraw, with redraws held: the change and the controls it sets
+        are drawn as one frame.
+        """
+
     def _layout(self, W):
         """The container: a title, the controls in a column, the figure and the status line.
 
@@ -445,9 +455,16 @@ class App:
         return self._read_state()
 
     def _on_change(self, change=None) -> None:
+        if change is not None:
+            self._holding += 1
+            try:
+                self._follow(change)
+            finally:
+                self._holding -= 1
         if self._holding:
             self._pending = True
             return
+        self._pending = False  # the controls that followed are drawn now, with this change
         if self.coalesce and changed_in_browser():
             self.refresh_soon()
             return

@@ -166,13 +166,15 @@ class ActivationExplorer(App):
                 slider.description = "(no parameter)"
                 slider.disabled = True
 
+    def _follow(self, change) -> None:
+        """A new activation sets up its parameter slider (drawn in the same frame)."""
+        if change["owner"] is self.controls["activation"]:
+            self._configure_param(change["new"], self.controls["param"])
+
     def _on_change(self, change=None) -> None:
-        """A new activation sets up its parameter slider first; both changes make one frame."""
-        if change is not None and change["owner"] is self.controls["activation"]:
-            with self.hold():
-                self._configure_param(change["new"], self.controls["param"])
-                super()._on_change(change)
-            return
+        param = self.controls["param"]
+        if change is not None and change["owner"] is param and abs(change["new"] - change["old"]) < 1e-9:
+            return  # the browser's slider sends back the value it was given, on its grid: 1.0 -> 1.0000000000000002
         super()._on_change(change)
 
     def _read_state(self) -> ActivationState:

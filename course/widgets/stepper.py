@@ -186,7 +186,6 @@ class _Stepper(App):
         controls["step"] = W.IntSlider(value=0, min=0, max=self._n_steps(s.preset), description="step")
         controls["back"] = W.Button(description="◀ back", layout=W.Layout(width="90px"))
         controls["next"] = W.Button(description="next ▶", layout=W.Layout(width="90px"))
-        controls["preset"].observe(self._on_preset, names="value")
         self._show_inputs(s.preset, controls)
         self.equations = W.HTML(value="")
         return controls
@@ -206,16 +205,17 @@ class _Stepper(App):
         for i in range(MAX_INPUTS):
             controls[f"x{i + 1}"].layout.display = None if i < n else "none"
 
-    def _on_preset(self, change) -> None:
-        p = PRESETS[change["new"]]
-        with self.hold():
-            c = self.controls
-            for i, v in enumerate(p["x"]):
-                c[f"x{i + 1}"].value = v
-            c["y"].value = p["y"]
-            c["step"].value = 0
-            c["step"].max = self._n_steps(change["new"])
-            self._show_inputs(change["new"], c)
+    def _follow(self, change) -> None:
+        """A new network sets its example's inputs and target and goes back to step 0 (one frame)."""
+        if change["owner"] is not self.controls["preset"]:
+            return
+        p, c = PRESETS[change["new"]], self.controls
+        for i, v in enumerate(p["x"]):
+            c[f"x{i + 1}"].value = v
+        c["y"].value = p["y"]
+        c["step"].value = 0
+        c["step"].max = self._n_steps(change["new"])
+        self._show_inputs(change["new"], c)
 
     def _read_state(self) -> StepperState:
         c = self.controls
