@@ -10,6 +10,8 @@ An app subclass provides four small methods:
 
 It may also override ``_follow(change)``, which sets the controls that follow
 another control's change (a new network's inputs), drawn in the same frame.
+A float value that the browser sends back on its slider's grid (:func:`is_echo`)
+is not a change and draws nothing.
 
 The base wires every control's ``value`` to :meth:`App.refresh`, shows the figure,
 and reports any exception raised in a callback in the widget itself (a red
@@ -265,6 +267,13 @@ def superscript(text) -> str:
     return str(text).translate(_SUPERSCRIPTS)
 
 
+def is_echo(change) -> bool:
+    """True for a float control's "change" by rounding only: the browser's slider sends back the value
+    it was given, recomputed on its grid as min + k * step (1.0 -> 1.0000000000000002)."""
+    old, new = change["old"], change["new"]
+    return isinstance(old, float) and isinstance(new, float) and abs(new - old) <= 1e-9 * max(1.0, abs(old))
+
+
 def wrapping_row(W, children):
     """A row of widgets that wraps onto more lines where the output area is too narrow."""
     return W.HBox(list(children), layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
@@ -455,6 +464,8 @@ class App:
         return self._read_state()
 
     def _on_change(self, change=None) -> None:
+        if change is not None and is_echo(change):
+            return  # the same picture: no frame
         if change is not None:
             self._holding += 1
             try:

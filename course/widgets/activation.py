@@ -171,12 +171,6 @@ class ActivationExplorer(App):
         if change["owner"] is self.controls["activation"]:
             self._configure_param(change["new"], self.controls["param"])
 
-    def _on_change(self, change=None) -> None:
-        param = self.controls["param"]
-        if change is not None and change["owner"] is param and abs(change["new"] - change["old"]) < 1e-9:
-            return  # the browser's slider sends back the value it was given, on its grid: 1.0 -> 1.0000000000000002
-        super()._on_change(change)
-
     def _read_state(self) -> ActivationState:
         c = self.controls
         name = c["activation"].value

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from course.mlp import MLP
-from course.widgets._base import App, superscript
+from course.widgets._base import App, is_echo, superscript
 
 __all__ = ["universal_approximation", "UniversalApproximation", "UATState", "TARGETS", "shallow_fit",
            "fold_network", "count_linear_regions", "parse_target", "best_rms", "even_kinks", "UNITS", "FITS",
@@ -348,8 +348,8 @@ class UniversalApproximation(App):
 
     def _on_change(self, change=None) -> None:
         """Moving a unit's kink or weight edits the network; a new D spaces the kinks evenly again."""
-        if self._syncing:
-            return
+        if self._syncing or (change is not None and is_echo(change)):
+            return  # a slider reporting the value it was given (on its grid) edits nothing
         c = self.controls
         owner = change["owner"] if change is not None else None
         d = int(c["unit"].value) - 1
@@ -357,14 +357,10 @@ class UniversalApproximation(App):
             self._kinks = None
             self._phi = None
         elif owner is c["kink"]:
-            if abs(c["kink"].value - self._slider_value("kink", self.fit["kinks"][d])) < 1e-9:
-                return  # the slider only reports the value it was given (rounded to its step)
             kinks = list(self.fit["kinks"])
             kinks[d] = float(c["kink"].value)
             self._kinks = kinks
         elif owner is c["weight"]:
-            if abs(c["weight"].value - self._slider_value("weight", self.fit["phi"][d])) < 1e-9:
-                return  # the slider only reports the value it was given (rounded to its step)
             phi = [self.fit["phi0"], *self.fit["phi"]]  # start from what is shown
             phi[d + 1] = float(c["weight"].value)
             self._phi = phi
