@@ -137,3 +137,32 @@ def test_the_browser_sending_back_the_parameter_on_its_grid_redraws_nothing(app)
     assert app.refreshes == before
     app.controls["param"].value = 1.1
     assert app.refreshes == before + 1
+
+
+def test_the_next_activation_and_range_are_drawn_ahead_and_match_a_fresh_app():
+    import asyncio
+
+    from course.widgets.activation import activation_explorer
+
+    async def main():
+        app = activation_explorer("relu")
+        app._repr_mimebundle_()
+        names = [name for _, name in app.controls["activation"].options]
+        for _ in range(3):
+            for _ in range(20):
+                await asyncio.sleep(0)
+            drawn = app.background_draws
+            following = names[(names.index(app.controls["activation"].value) + 1) % len(names)]
+            app.controls["activation"].value = following
+            assert app.background_draws == drawn, following   # its axes were drawn ahead
+            for _ in range(20):
+                await asyncio.sleep(0)
+            drawn = app.background_draws
+            app.controls["z_max"].value += app.controls["z_max"].step
+            assert app.background_draws == drawn
+        fresh = activation_explorer(app.controls["activation"].value, z_max=app.controls["z_max"].value)
+        app.redraw_agg()
+        fresh.redraw_agg()
+        assert np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()), np.asarray(fresh.fig.canvas.buffer_rgba()))
+
+    asyncio.run(main())

@@ -481,3 +481,151 @@ def test_a_float_sent_back_on_the_sliders_grid_is_an_echo_not_a_change():
     assert is_echo({"old": 0.3, "new": 0.1 + 0.2}) and is_echo({"old": 0.0, "new": 1e-17})
     assert not is_echo({"old": 1.0, "new": 1.01}) and not is_echo({"old": 0.0, "new": 0.001})
     assert not is_echo({"old": 1, "new": 1}) and not is_echo({"old": "a", "new": "a"})
+
+
+class _Ranged(App):
+    """An app whose y-limit follows a slider; the limits one step up and down are drawn ahead."""
+
+    title = "ranged"
+
+    def _make_controls(self):
+        self.ahead_asked = 0
+        return {"top": self._W.IntSlider(value=5, min=1, max=20), "k": self._W.IntSlider(value=1, min=0, max=9)}
+
+    def _read_state(self):
+        return (self.controls["top"].value, self.controls["k"].value)
+
+    def _build(self, fig):
+        self.ax = fig.add_subplot()
+        (self.line,) = self.ax.plot([], [])
+        self.dynamic(self.line)
+
+    def _set_static(self, state):
+        top, _ = state
+        if top == 13:
+            raise ValueError("13 cannot be set up")
+        self.ax.set_ylim(0, top)
+
+    def _ahead(self, state):
+        self.ahead_asked += 1
+        top, k = state
+        return [(top + 1, k), (top - 1, k)]
+
+    def _draw(self, state):
+        top, k = state
+        self.line.set_data(np.arange(10), np.arange(10) * k * top / 9)
+        self._set_static(state)
+
+
+def _shown_ranged():
+    """A _Ranged app displayed (so each change draws its frame), its first frame drawn."""
+    app = _Ranged()
+    app._repr_mimebundle_()
+    app.refresh()
+    return app
+
+
+def _turns(n=20):
+    """Let the event loop run ``n`` turns (the backgrounds ahead are drawn one per turn)."""
+    import asyncio
+
+    async def turns():
+        for _ in range(n):
+            await asyncio.sleep(0)
+
+    return turns()
+
+
+def _pixels(app):
+    return np.asarray(app.fig.canvas.buffer_rgba()).copy()
+
+
+def test_the_backgrounds_of_the_states_ahead_are_drawn_while_the_loop_is_idle():
+    import asyncio
+
+    async def main():
+        app = _shown_ranged()
+        await _turns()
+        assert app.background_draws == 3  # its own, and top = 4 and 6 ahead
+        shown, limits = _pixels(app), app.ax.get_ylim()
+        app.controls["top"].value = 6      # drawn ahead: only the line is drawn
+        assert app.background_draws == 3
+        fresh = _shown_ranged()
+        fresh.controls["top"].value = 6
+        app.redraw_agg(), fresh.redraw_agg()
+        assert np.array_equal(_pixels(app), _pixels(fresh))
+        await _turns()
+        assert app.background_draws == 4  # top = 7 (5 is kept)
+        return shown, limits
+
+    shown, limits = asyncio.run(main())
+    assert limits == (0.0, 5.0)
+
+
+def test_drawing_ahead_leaves_the_frame_on_show_as_it_was():
+    import asyncio
+
+    async def main():
+        app = _shown_ranged()
+        app.refresh()
+        before, limits = _pixels(app), app.ax.get_ylim()
+        await _turns()
+        assert app.background_draws == 3
+        assert np.array_equal(_pixels(app), before) and app.ax.get_ylim() == limits
+
+    asyncio.run(main())
+
+
+def test_a_newer_frame_drops_the_backgrounds_still_to_be_drawn_ahead():
+    import asyncio
+
+    async def main():
+        app = _shown_ranged()              # top = 5: 4 and 6 are queued
+        app.controls["top"].value = 10     # before the loop turns: 9 and 11 instead
+        await _turns()
+        assert app.background_draws == 4   # 5, 10, 9 and 11
+        for top in (9, 11, 10):
+            app.controls["top"].value = top
+            assert app.background_draws == 4, top
+        app.controls["top"].value = 4      # dropped: drawn now
+        assert app.background_draws == 5
+
+    asyncio.run(main())
+
+
+def test_a_state_ahead_that_cannot_be_set_up_ends_drawing_ahead_and_shows_no_error():
+    import asyncio
+
+    async def main():
+        app = _shown_ranged()
+        app.controls["top"].value = 12     # 13 ahead raises; 11 is not drawn after it
+        await _turns()
+        assert app.last_error is None and app.status.value == ""
+        assert app.ax.get_ylim() == (0.0, 12.0) and app.background_draws == 2   # 5 and 12
+        app.controls["top"].value = 11
+        assert app.background_draws == 3
+        app.controls["top"].value = 13     # picked, the same error is shown
+        assert "13 cannot be set up" in app.status.value
+
+    asyncio.run(main())
+
+
+def test_without_an_event_loop_nothing_is_drawn_ahead():
+    app = _shown_ranged()
+    app.controls["top"].value = 8
+    assert app.background_draws == 2 and app.ahead_asked == 0
+
+
+def test_the_least_recently_used_background_goes_first(monkeypatch):
+    from course.widgets import _base
+
+    monkeypatch.setattr(_base, "BACKGROUNDS_KEPT", 2)
+    app = _shown_ranged()                        # top = 5
+    app.controls["top"].value = 6
+    app.controls["top"].value = 5          # used again: now the most recent
+    app.controls["top"].value = 7          # 6 goes, not 5
+    drawn = app.background_draws
+    app.controls["top"].value = 5
+    assert app.background_draws == drawn
+    app.controls["top"].value = 6
+    assert app.background_draws == drawn + 1

@@ -191,3 +191,34 @@ def test_static_png_shows_the_current_figure(app):
     red = (image[..., 0] > 200) & (image[..., 1] < 80) & (image[..., 2] < 80)
     assert red.sum() > 50
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_a_step_draws_only_the_path_and_the_other_models_are_drawn_ahead():
+    import asyncio
+
+    async def main():
+        app = gradient_descent()
+        app._repr_mimebundle_()
+        app.refresh()                       # its background drawn
+        image = app.landscapes[app.controls["surface"].value][0]
+        draws = []
+        image.draw = lambda renderer, draw=image.draw: draws.append(1) or draw(renderer)
+        for rate in (0.05, 0.2):
+            app.controls["learning_rate"].value = rate
+        assert draws == []                  # the landscape is in the background: a new path draws the path only
+        for name in [n for n in SURFACES if n != app.controls["surface"].value]:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            drawn = app.background_draws
+            app.controls["surface"].value = name
+            assert app.background_draws == drawn, name
+            app.controls["learning_rate"].value = 0.1
+            assert app.background_draws == drawn
+            fresh = gradient_descent()
+            fresh.set(surface=name, w0=app.controls["w0"].value, b0=app.controls["b0"].value, learning_rate=0.1)
+            app.redraw_agg()
+            fresh.redraw_agg()
+            assert np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()),
+                                  np.asarray(fresh.fig.canvas.buffer_rgba())), name
+
+    asyncio.run(main())

@@ -259,3 +259,24 @@ def test_error_axis_labels_the_decades_in_plain_text():
     labels = [t.get_text() for t in app.ax_err.yaxis.get_ticklabels()]
     assert "10⁻²" in labels and "10⁰" in labels
     assert not any("$" in label for label in labels), labels
+
+
+def test_the_neighbouring_targets_and_the_other_units_are_drawn_ahead_and_match_a_fresh_app():
+    import asyncio
+
+    async def main():
+        app = widgets.universal_approximation("sine")
+        app._repr_mimebundle_()
+        for control, value in [("target", "step"), ("target", "abs"), ("units", "sigmoid"), ("target", "step"),
+                               ("units", "relu"), ("target", "sine")]:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            drawn = app.background_draws
+            app.controls[control].value = value
+            assert app.background_draws == drawn, (control, value)   # axes and error curve drawn ahead
+        fresh = widgets.universal_approximation("sine")
+        app.redraw_agg()
+        fresh.redraw_agg()
+        assert np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()), np.asarray(fresh.fig.canvas.buffer_rgba()))
+
+    asyncio.run(main())

@@ -89,8 +89,9 @@ from typing import Any, Callable
 import numpy as np
 
 _ERROR_PREFIX = "<pre style='color:#b00020"
-#: backgrounds kept per app (each is one RGBA copy of the figure), by axis limits and invalidate key
-BACKGROUNDS_KEPT = 8
+#: backgrounds kept per app (each is one RGBA copy of the figure), by axis limits and invalidate key;
+#: the least recently used goes first
+BACKGROUNDS_KEPT = 12
 #: the controls column's width in CSS pixels (the figure takes the rest, or the next row)
 CONTROLS_WIDTH = "300px"
 #: zlib level of the PNG frames sent to the browser (inline view): 1 is the fastest, a few percent bigger
@@ -363,6 +364,7 @@ class App:
         self.background_draws = 0
         self._static_version = 0
         self._invalidations = 0
+        self._ahead_version = 0       # a newer frame drops the backgrounds still to be drawn ahead
         self.status = W.HTML(value="")
         self.controls: dict[str, Any] = self._make_controls()
         dpi = self.dpi
@@ -402,6 +404,20 @@ class App:
 
     def _draw(self, state) -> None:
         raise NotImplementedError
+
+    def _ahead(self, state) -> list:
+        """States the student is likely to pick next; their backgrounds are drawn ahead (none by default).
+
+        Only states whose static part :meth:`_set_static` can set up are useful here.
+        """
+        return []
+
+    def _set_static(self, state) -> None:
+        """Set what keys ``state``'s background (axis limits, static artists), for :meth:`_ahead`.
+
+        It must not touch any control or other widget: it also runs for states not on show.
+        """
+        raise NotImplementedError(f"{type(self).__name__} names states in _ahead but has no _set_static")
 
     def _follow(self, change) -> None:
         """Set the controls that follow a control's change (a new preset's inputs); none by default.
@@ -584,10 +600,48 @@ class App:
             self._stale = False
             self.refreshes += 1
             try:
-                self._draw(self._read_state())
+                state = self._read_state()
+                self._draw(state)
                 self.show()
             finally:
                 self._last_frame = time.monotonic()
+        self._schedule_ahead(state)
+
+    def _schedule_ahead(self, state) -> None:
+        """Queue the backgrounds of :meth:`_ahead`'s states on the event loop (none without one)."""
+        self._ahead_version += 1
+        if not self._dynamic:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        states = [s for s in self._ahead(state) if s != state]
+        if states:
+            loop.call_soon(self._draw_ahead, self._ahead_version, state, states)
+
+    def _draw_ahead(self, version: int, current, states: list) -> None:
+        """Draw the background of ``states[0]`` (unless kept), then queue the rest for the loop's next turn.
+
+        The figure's pixels and static part are put back as they were for ``current``. A state
+        that cannot be set up (an error) ends the drawing ahead: picking it shows the error.
+        """
+        if version != self._ahead_version:
+            return  # a newer frame has its own states ahead
+        canvas = self.fig.canvas
+        with self.frame_lock:
+            pixels = canvas.copy_from_bbox(self.fig.bbox)
+            try:
+                self._set_static(states[0])
+                if self._static_key() not in self._backgrounds:
+                    self._new_background()
+            except Exception:  # not on show: picking that state reports the same error
+                states = states[:1]
+            finally:
+                self._set_static(current)
+                canvas.restore_region(pixels)
+        if len(states) > 1:
+            asyncio.get_running_loop().call_soon(self._draw_ahead, version, current, states[1:])
 
     def dynamic(self, *artists):
         """Register artists that change with the state (drawn on top of the cached background).
@@ -680,29 +734,12 @@ class App:
             FigureCanvasAgg.draw(canvas)
             return
         key = self._static_key()
-        background = self._backgrounds.get(key)
+        background = self._backgrounds.pop(key, None)
         if background is None:
-            # animated artists are left out of the drawing (but still count for the layout)
-            left_out = self._dynamic + self._fixed
-            animated = [a.get_animated() for a in left_out]
-            for a in left_out:
-                a.set_animated(True)
-            try:
-                FigureCanvasAgg.draw(canvas)
-            finally:
-                for a, flag in zip(left_out, animated):
-                    a.set_animated(flag)
-            if self._fixed:
-                self._paste_fixed()
-            key = self._static_key()  # drawing can settle the limits (fixed-aspect axes)
-            background = canvas.copy_from_bbox(self.fig.bbox)
-            self._backgrounds.pop(key, None)
-            self._backgrounds[key] = background
-            self.background_draws += 1
-            while len(self._backgrounds) > BACKGROUNDS_KEPT:
-                self._backgrounds.pop(next(iter(self._backgrounds)))
+            self._new_background()
         else:
             canvas.restore_region(background)
+            self._backgrounds[key] = background  # now the most recently used
         from matplotlib.spines import Spine
 
         order = {id(ax): i for i, ax in enumerate(self.fig.axes)}
@@ -715,6 +752,30 @@ class App:
                 else:
                     self.fig.draw_artist(artist)
         self.fig.stale = False
+
+    def _new_background(self) -> None:
+        """Draw the figure without its dynamic artists into the Agg buffer and keep a copy of it."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = self.fig.canvas
+        # animated artists are left out of the drawing (but still count for the layout)
+        left_out = self._dynamic + self._fixed
+        animated = [a.get_animated() for a in left_out]
+        for a in left_out:
+            a.set_animated(True)
+        try:
+            FigureCanvasAgg.draw(canvas)
+        finally:
+            for a, flag in zip(left_out, animated):
+                a.set_animated(flag)
+        if self._fixed:
+            self._paste_fixed()
+        key = self._static_key()  # drawing can settle the limits (fixed-aspect axes)
+        self._backgrounds.pop(key, None)
+        self._backgrounds[key] = canvas.copy_from_bbox(self.fig.bbox)
+        self.background_draws += 1
+        while len(self._backgrounds) > BACKGROUNDS_KEPT:
+            self._backgrounds.pop(next(iter(self._backgrounds)))
 
     def show(self) -> None:
         """Push the current figure to the view (one whole frame on ipympl, new PNG bytes otherwise)."""

@@ -17,7 +17,7 @@ output is softmax(z, 0)_1 = sigmoid(z).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -230,6 +230,11 @@ class ActivationExplorer(App):
         self.dot_d.set_data([z0], [c["da0"]])
         self.formula_text.set_text(f"σ(z) = {c['formula']}")
         self.value_text.set_text(f"σ(z₀) = {c['a0']:.3f},  σ'(z₀) = {c['da0']:.3f}")
+        self._set_static(state, c)
+
+    def _set_static(self, state: ActivationState, curves: dict | None = None) -> None:
+        """The axis limits for ``state``: the plotted range, and y-limits over the parameter's whole range."""
+        c = activation_curves(state) if curves is None else curves
         for ax in (self.ax_f, self.ax_d):
             ax.set_xlim(-state.z_max, state.z_max)
         # limits over the parameter's whole range (and the current curves, for a value outside it)
@@ -237,6 +242,20 @@ class ActivationExplorer(App):
         self.ax_f.set_ylim(*_nice_limits(np.append(c["a"], [a_lo, a_hi])))
         self.ax_d.set_ylim(*_nice_limits(np.append(c["da"], [da_lo, da_hi, 0.0, 1.0]), step=0.25, pad=0.1))
 
+    def _ahead(self, state: ActivationState) -> list[ActivationState]:
+        """The activations next to this one in the menu (each at its parameter's default) and the range one
+        step wider and narrower: their axes are drawn ahead."""
+        names = [name for _, name in self.controls["activation"].options]
+        i = names.index(state.name)
+        near = []
+        for name in (names[(i + 1) % len(names)], names[i - 1]):
+            param = (PARAMETERS[name][0], PARAMETERS[name][5]) if name in PARAMETERS else None
+            near.append(replace(state, name=name, param=param))
+        z_max = self.controls["z_max"]
+        for value in (state.z_max + z_max.step, state.z_max - z_max.step):
+            if z_max.min <= value <= z_max.max:
+                near.append(replace(state, z_max=value))
+        return near
 
 def activation_explorer(name: str = "relu", z0: float = 1.0, z_max: float = 5.0) -> ActivationExplorer:
     """The activation explorer app (display it as a cell's last expression).

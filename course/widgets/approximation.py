@@ -22,7 +22,7 @@ All network maths is :class:`course.MLP`.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -278,6 +278,11 @@ def _error_curve(target_key, y_target_bytes: bytes, units: str = "relu") -> np.n
     return np.array([shallow_fit(y_target, x, D, units=units)["rms"] for D in range(1, D_MAX + 1)])
 
 
+def _target_key(state: UATState) -> tuple:
+    """What the target curve and its error curve depend on: the target, its text if custom, the units."""
+    return state.target, state.expression if state.target == "custom" else "", state.units
+
+
 class UniversalApproximation(App):
     """The app: target menu, a custom function, D, the pieces toggle, the depth controls."""
 
@@ -452,6 +457,31 @@ class UniversalApproximation(App):
         self.dynamic(self.pieces, self.target_line, self.fit_line, self.kink_dots, self.fit_title,
                      self.err_curve, self.err_dot, self.deep_line, self.deep_title)
 
+    def _set_static(self, state: UATState, y_target=None, errors=None) -> None:
+        """The limits for the state's target: its range, rounded out, and the error axis's top decade."""
+        if y_target is None:
+            y_target = _evaluate(self.target_function(state), self._x)
+            errors = _error_curve(_target_key(state), y_target.tobytes(), state.units)
+        # limits rounded out (to 0.05, and to whole decades for the error), so that targets
+        # with nearly the same range share the axes and their cached drawing
+        lo, hi = float(y_target.min()), float(y_target.max())
+        pad = 0.15 * (hi - lo) + 0.1
+        self.ax.set_ylim(np.floor((lo - pad) * 20) / 20, np.ceil((hi + pad) * 20) / 20)
+        # the same error axis for every target (errors compare at a glance); an error below
+        # ERROR_FLOOR (|x| with a kink at 0 is exact) sits on the bottom edge
+        top = 10.0 ** max(0.0, np.ceil(np.log10(float(errors.max()))))
+        self.ax_err.set_ylim(ERROR_FLOOR, top)
+
+    def _ahead(self, state: UATState) -> list[UATState]:
+        """The targets next to this one in the menu and the other kind of unit: their axes (and error
+        curves) are drawn ahead. A custom target is not guessed."""
+        names = list(TARGETS)
+        near = [replace(state, units=units) for units in UNITS if units != state.units]
+        if state.target in names:
+            i = names.index(state.target)
+            near[:0] = [replace(state, target=names[(i + 1) % len(names)]), replace(state, target=names[i - 1])]
+        return near
+
     def _draw(self, state: UATState) -> None:
         x = self._x
         f = self.target_function(state)
@@ -460,22 +490,14 @@ class UniversalApproximation(App):
                           phi=state.phi)
         self.fit = fit
         self._show_unit(state)
-        key = (state.target, state.expression if state.target == "custom" else "", state.units)
-        if getattr(self, "_target_key", None) != key:
+        key = _target_key(state)
+        if getattr(self, "_shown_target", None) != key:
             # a new target: a new target curve, error curve and limits
-            self._target_key = key
-            self.target_line.set_data(x, y_target)
-            # limits rounded out (to 0.05, and to whole decades for the error), so that targets
-            # with nearly the same range share the axes and their cached drawing
-            lo, hi = float(y_target.min()), float(y_target.max())
-            pad = 0.15 * (hi - lo) + 0.1
-            self.ax.set_ylim(np.floor((lo - pad) * 20) / 20, np.ceil((hi + pad) * 20) / 20)
+            self._shown_target = key
             self.errors = _error_curve(key, y_target.tobytes(), state.units)
-            # the same error axis for every target (errors compare at a glance); an error below
-            # ERROR_FLOOR (|x| with a kink at 0 is exact) sits on the bottom edge
-            top = 10.0 ** max(0.0, np.ceil(np.log10(float(self.errors.max()))))
-            self.ax_err.set_ylim(ERROR_FLOOR, top)
+            self.target_line.set_data(x, y_target)
             self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, ERROR_FLOOR))
+        self._set_static(state, y_target, self.errors)
         ends = np.array([X_RANGE[0], X_RANGE[1]])
         if state.show_pieces and state.units == "relu":
             # phi_d h_d(x) is zero left of its kink c_d and a line right of it: 3 points draw it exactly

@@ -310,20 +310,21 @@ class GradientDescentApp(App):
         self.ax, self.ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
         dyn = self.dynamic
-        # The landscapes are dynamic artists too: switching the model redraws no axis.
+        # The landscapes are static: each model's is part of its own background (kept, and drawn
+        # ahead for the other models), so a step of the path draws only the path.
         #: model name -> (its log-loss image, its contour lines, the star at its global minimum)
         self.landscapes = {}
         for name in SURFACES:
             w, b, C = loss_grid(name)
             logC = np.log10(C)
-            image = dyn(self.ax.imshow(logC, extent=(*W_RANGE, *B_RANGE), origin="lower", aspect="auto",
-                                       cmap="viridis", interpolation="bilinear", visible=False))
+            image = self.ax.imshow(logC, extent=(*W_RANGE, *B_RANGE), origin="lower", aspect="auto",
+                                   cmap="viridis", interpolation="bilinear", visible=False)
             levels = np.quantile(logC, np.linspace(0.02, 0.95, 9))
-            lines = dyn(self.ax.contour(w, b, logC, levels=levels, colors="w", linewidths=0.5, alpha=0.7))
+            lines = self.ax.contour(w, b, logC, levels=levels, colors="w", linewidths=0.5, alpha=0.7)
             lines.set_visible(False)
             i = np.unravel_index(np.argmin(C), C.shape)
-            best = dyn(*self.ax.plot([w[i[1]]], [b[i[0]]], "*", color="gold", ms=13, mec="k", mew=0.6,
-                                     visible=False))
+            (best,) = self.ax.plot([w[i[1]]], [b[i[0]]], "*", color="gold", ms=13, mec="k", mew=0.6,
+                                   visible=False)
             self.landscapes[name] = (image, lines, best)
         self.ax.set_xlim(W_RANGE)
         self.ax.set_ylim(B_RANGE)
@@ -369,11 +370,20 @@ class GradientDescentApp(App):
             self._syncing = False
         self.refresh()
 
-    def _draw(self, state: DescentState) -> None:
-        path = descend(state)
+    def _set_static(self, state: DescentState) -> None:
+        """Show the landscape of the state's model (its background is kept under the model's name)."""
         for name, artists in self.landscapes.items():
             for artist in artists:
                 artist.set_visible(name == state.surface)
+        self.invalidate(key=state.surface)
+
+    def _ahead(self, state: DescentState) -> list[DescentState]:
+        """The other models: their landscapes are drawn ahead."""
+        return [replace(state, surface=name) for name in SURFACES if name != state.surface]
+
+    def _draw(self, state: DescentState) -> None:
+        path = descend(state)
+        self._set_static(state)
         k = min(state.frame, len(path.loss) - 1)
         shown = path.theta[:k + 1]                 # (k + 1, 2)
         self.path_line.set_data(shown[:, 0], shown[:, 1])
