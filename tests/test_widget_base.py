@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from course import widgets
-from course.widgets._base import App
+from course.widgets._base import App, drawing
 
 
 class _Counter(App):
@@ -40,6 +40,12 @@ class _Counter(App):
         k, m = state
         self.line.set_data(np.arange(10), np.arange(10) * k)
         self.text.set_text(f"k={k}, m={m}")
+
+
+def _full_draw(app):
+    """Draw the whole figure, as matplotlib does, with the apps' drawing settings."""
+    with drawing():
+        app.fig.canvas.draw()
 
 
 def test_set_changes_several_controls_with_one_redraw():
@@ -76,7 +82,7 @@ def test_cached_background_redraw_matches_a_full_draw():
         for _ in range(2):  # second time: from the cached background
             app.redraw_agg()
         fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-        app.fig.canvas.draw()
+        _full_draw(app)
         full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
         # the same picture up to anti-aliasing at the edges of the redrawn artists (and a dynamic
         # artist over a static one of the same zorder, e.g. the sigmoid's bands over the line z = 0)
@@ -94,7 +100,7 @@ def test_a_fixed_legend_pasted_into_a_new_background_matches_a_full_draw():
         app.redraw_agg()
         assert app.background_draws == drawn + 1, name  # a new background, legend pasted in
         fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-        app.fig.canvas.draw()
+        _full_draw(app)
         full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
         assert np.mean(np.abs(fast - full) > 8) < 0.002, name
         legend = app.fig.legends[0].get_window_extent()
@@ -112,7 +118,7 @@ def test_a_fixed_artist_inside_an_axes_is_drawn_every_time():
     app.fig.axes[0].set_xlim(0, 7)  # vertical grid lines 1 apart instead of 2
     app.redraw_agg()
     fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-    app.fig.canvas.draw()
+    _full_draw(app)
     full = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
     box = legend.get_window_extent()
     rows = slice(int(full.shape[0] - box.y1), int(full.shape[0] - box.y0))
@@ -163,7 +169,7 @@ def test_blitted_redraw_matches_a_full_draw_for_any_axes_style(style):
     for _ in range(2):  # the second from the saved background
         app.redraw_agg()
     fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-    app.fig.canvas.draw()
+    _full_draw(app)
     assert np.mean(np.abs(fast - np.asarray(app.fig.canvas.buffer_rgba()).astype(int)) > 8) < 0.002
 
 
@@ -177,7 +183,7 @@ def test_going_back_to_earlier_limits_reuses_their_background():
     app.redraw_agg()
     assert app.background_draws == drawn + 1  # only the new limits drew a background
     fast = np.asarray(app.fig.canvas.buffer_rgba()).astype(int)
-    app.fig.canvas.draw()
+    _full_draw(app)
     assert np.mean(np.abs(fast - np.asarray(app.fig.canvas.buffer_rgba()).astype(int)) > 8) < 0.002
 
 
@@ -629,3 +635,21 @@ def test_the_least_recently_used_background_goes_first(monkeypatch):
     assert app.background_draws == drawn
     app.controls["top"].value = 6
     assert app.background_draws == drawn + 1
+
+
+def test_the_static_png_is_drawn_with_the_same_settings_as_the_frames():
+    """nbconvert's image and the live frame show the same picture (unhinted glyphs in both)."""
+    import io
+
+    from PIL import Image
+
+    app = widgets.activation_explorer("sigmoid")
+    app.redraw_agg()
+    frame = np.asarray(app.fig.canvas.buffer_rgba())[..., :3].astype(int)
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(app._repr_mimebundle_()["image/png"]))))[..., :3]
+    assert png.shape == frame.shape
+    title = app.formula_text.get_window_extent()
+    rows = slice(int(frame.shape[0] - title.y1), int(frame.shape[0] - title.y0))
+    cols = slice(int(title.x0), int(title.x1))
+    assert (frame[rows, cols] < 128).any()  # the title's text is there
+    np.testing.assert_array_equal(png[rows, cols], frame[rows, cols])

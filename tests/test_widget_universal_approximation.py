@@ -268,7 +268,7 @@ def test_the_neighbouring_targets_and_the_other_units_are_drawn_ahead_and_match_
         app = widgets.universal_approximation("sine")
         app._repr_mimebundle_()
         for control, value in [("target", "step"), ("target", "abs"), ("units", "sigmoid"), ("target", "step"),
-                               ("units", "relu"), ("target", "sine")]:
+                               ("units", "relu"), ("target", "sine"), ("target", "custom"), ("target", "sine")]:
             for _ in range(20):
                 await asyncio.sleep(0)
             drawn = app.background_draws

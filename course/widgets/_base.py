@@ -104,6 +104,10 @@ FRAME_INTERVAL_S = 0.04
 #: click in the page's pixels, not the figure's: on a figure scaled down to fit, a click would land
 #: proportionally off. A figure this narrow is never scaled down in windows of 1000 px and wider.
 CLICKABLE_FIGURE_PX = 540
+#: matplotlib settings for every drawing of an app's figure (frames, backgrounds, the static PNG): glyphs
+#: without hinting ("none"), which draws text about 40 % faster than matplotlib's default (FreeType's
+#: hinter, about 1.5 ms for a 40-letter title) and looks the same at the apps' 80 dpi
+DRAW_RC = {"text.hinting": "none"}
 #: CSS class of every app's outer box (the figure's scaling rules below apply inside it)
 APP_CLASS = "course-app"
 #: CSS that lets an ipympl figure shrink to its box. ipympl gives its canvas elements fixed pixel
@@ -119,6 +123,13 @@ _IPYMPL_CSS = f"""<style>
     max-width: 100%; height: auto !important;}}
 .{APP_CLASS} .jupyter-matplotlib-canvas-div canvas + canvas {{width: 100% !important; height: 100% !important;}}
 </style>"""
+
+
+def drawing():
+    """A context in which an app's figure is drawn: ``matplotlib.rc_context(DRAW_RC)``."""
+    import matplotlib
+
+    return matplotlib.rc_context(DRAW_RC)
 
 
 def _ipympl_active() -> bool:
@@ -201,7 +212,7 @@ def _frame_locked_canvas():
             super().__init__(figure, *args, **kwargs)
 
         def draw(self):
-            with self.frame_lock:
+            with self.frame_lock, drawing():
                 super().draw()
 
         def get_diff_image(self):
@@ -223,7 +234,8 @@ def _frame_locked_canvas():
 def figure_png(fig) -> bytes:
     """The figure rendered to PNG bytes."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    with drawing():
+        fig.savefig(buf, format="png")
     return buf.getvalue()
 
 
@@ -634,7 +646,8 @@ class App:
             try:
                 self._set_static(states[0])
                 if self._static_key() not in self._backgrounds:
-                    self._new_background()
+                    with drawing():
+                        self._new_background()
             except Exception:  # not on show: picking that state reports the same error
                 states = states[:1]
             finally:
@@ -727,31 +740,31 @@ class App:
         The same path serves the live canvas, the PNG view and :meth:`redraw_agg`.
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        canvas = self.fig.canvas
-        # FigureCanvasAgg.draw, not canvas.draw: on ipympl's canvas draw() also sends a frame.
-        if not self._dynamic:
-            FigureCanvasAgg.draw(canvas)
-            return
-        key = self._static_key()
-        background = self._backgrounds.pop(key, None)
-        if background is None:
-            self._new_background()
-        else:
-            canvas.restore_region(background)
-            self._backgrounds[key] = background  # now the most recently used
         from matplotlib.spines import Spine
 
-        order = {id(ax): i for i, ax in enumerate(self.fig.axes)}
-        for artist in sorted(self._dynamic, key=lambda a: (order.get(id(a.axes), -1), a.get_zorder())):
-            if isinstance(artist, Spine) and not (artist.axes.axison and artist.axes.get_frame_on()):
-                continue  # an axes drawn without its frame (axis("off")) leaves its spines out
-            if artist.get_visible():
-                if artist.axes is not None:
-                    artist.axes.draw_artist(artist)
-                else:
-                    self.fig.draw_artist(artist)
-        self.fig.stale = False
+        with drawing():
+            canvas = self.fig.canvas
+            # FigureCanvasAgg.draw, not canvas.draw: on ipympl's canvas draw() also sends a frame.
+            if not self._dynamic:
+                FigureCanvasAgg.draw(canvas)
+                return
+            key = self._static_key()
+            background = self._backgrounds.pop(key, None)
+            if background is None:
+                self._new_background()
+            else:
+                canvas.restore_region(background)
+                self._backgrounds[key] = background  # now the most recently used
+            order = {id(ax): i for i, ax in enumerate(self.fig.axes)}
+            for artist in sorted(self._dynamic, key=lambda a: (order.get(id(a.axes), -1), a.get_zorder())):
+                if isinstance(artist, Spine) and not (artist.axes.axison and artist.axes.get_frame_on()):
+                    continue  # an axes drawn without its frame (axis("off")) leaves its spines out
+                if artist.get_visible():
+                    if artist.axes is not None:
+                        artist.axes.draw_artist(artist)
+                    else:
+                        self.fig.draw_artist(artist)
+            self.fig.stale = False
 
     def _new_background(self) -> None:
         """Draw the figure without its dynamic artists into the Agg buffer and keep a copy of it."""

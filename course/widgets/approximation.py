@@ -473,14 +473,12 @@ class UniversalApproximation(App):
         self.ax_err.set_ylim(ERROR_FLOOR, top)
 
     def _ahead(self, state: UATState) -> list[UATState]:
-        """The targets next to this one in the menu and the other kind of unit: their axes (and error
-        curves) are drawn ahead. A custom target is not guessed."""
-        names = list(TARGETS)
-        near = [replace(state, units=units) for units in UNITS if units != state.units]
-        if state.target in names:
-            i = names.index(state.target)
-            near[:0] = [replace(state, target=names[(i + 1) % len(names)]), replace(state, target=names[i - 1])]
-        return near
+        """The targets next to this one in the menu (the custom one with the text in its box) and the
+        other kind of unit: their axes (and error curves) are drawn ahead."""
+        names = [*TARGETS, "custom"]
+        i = names.index(state.target)
+        return [replace(state, target=names[(i + 1) % len(names)]), replace(state, target=names[i - 1]),
+                *(replace(state, units=units) for units in UNITS if units != state.units)]
 
     def _draw(self, state: UATState) -> None:
         x = self._x
