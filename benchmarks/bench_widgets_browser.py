@@ -37,7 +37,8 @@ presses when rapid changes are coalesced, latest value wins) and the time from
 the last press to the last frame (how long the figure lags behind the slider).
 
 With ``--compare`` every backend is run twice, the second time with the
-previous settings (``App.coalesce = False``, and for the inline view's frames
+previous settings (``App.coalesce = False``, ``App.draw_ahead = False``, glyphs
+hinted as matplotlib's default (``DRAW_RC = {}``), and for the inline view's frames
 zlib level 6, Pillow's default, instead of level 1), set in the
 notebook's first cell; the table then shows both side by side, run in the same session
 under the same load.
@@ -80,6 +81,8 @@ BURST_GAP_S = 0.03        # a held arrow key repeats about 30 times a second
 #: the first cell's extra lines that restore the settings before this benchmark's changes
 PREVIOUS_SETTINGS = ("import course.widgets._base as widget_base\n"
                      "widget_base.App.coalesce = False\n"
+                     "widget_base.App.draw_ahead = False\n"
+                     "widget_base.DRAW_RC = {}\n"
                      "widget_base.PNG_COMPRESS_LEVEL = 6\n")
 #: (widget, control label) pairs whose change trains a network
 TRAINING = {("regularization_explorer", label) for label in ("penalty", "lambda", "L1 step", "dropout p",
@@ -364,7 +367,8 @@ def main(argv=None) -> int:
     parser.add_argument("--burst", type=int, default=10,
                         help="arrow-key presses of the held-key burst on each widget's first slider (default 10)")
     parser.add_argument("--compare", action="store_true",
-                        help="run each backend again with the previous settings (no coalescing, PNG zlib level 6)")
+                        help="run each backend again with the previous settings (no coalescing, no drawing ahead, "
+                             "hinted glyphs, PNG zlib level 6)")
     parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
                         help="also drive the floor cell: an empty figure sent on every slider change (default on)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")

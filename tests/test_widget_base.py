@@ -626,7 +626,7 @@ def test_the_least_recently_used_background_goes_first(monkeypatch):
     from course.widgets import _base
 
     monkeypatch.setattr(_base, "BACKGROUNDS_KEPT", 2)
-    app = _shown_ranged()                        # top = 5
+    app = _shown_ranged()                  # top = 5
     app.controls["top"].value = 6
     app.controls["top"].value = 5          # used again: now the most recent
     app.controls["top"].value = 7          # 6 goes, not 5
@@ -653,3 +653,18 @@ def test_the_static_png_is_drawn_with_the_same_settings_as_the_frames():
     cols = slice(int(title.x0), int(title.x1))
     assert (frame[rows, cols] < 128).any()  # the title's text is there
     np.testing.assert_array_equal(png[rows, cols], frame[rows, cols])
+
+
+def test_draw_ahead_false_draws_nothing_ahead():
+    import asyncio
+
+    async def main():
+        app = _shown_ranged()
+        app.draw_ahead = False
+        app.refresh()
+        await _turns()
+        assert app.background_draws == 1
+        app.controls["top"].value = 6
+        assert app.background_draws == 2
+
+    asyncio.run(main())

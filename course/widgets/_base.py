@@ -354,6 +354,8 @@ class App:
     takes_clicks: bool = False
     #: coalesce rapid changes from the browser, latest value wins (see the module docstring)
     coalesce: bool = True
+    #: draw the backgrounds of the states ahead (:meth:`_ahead`) while the kernel is idle
+    draw_ahead: bool = True
 
     def __init__(self):
         import ipywidgets as W
@@ -622,7 +624,7 @@ class App:
     def _schedule_ahead(self, state) -> None:
         """Queue the backgrounds of :meth:`_ahead`'s states on the event loop (none without one)."""
         self._ahead_version += 1
-        if not self._dynamic:
+        if not (self.draw_ahead and self._dynamic):
             return
         try:
             loop = asyncio.get_running_loop()
