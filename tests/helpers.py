@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 def torch_activation(activation, t):
@@ -88,3 +90,17 @@ def chromium_for_playwright() -> str:
     except ImportError:
         missing_browser("Playwright is not installed (pip install playwright)")
     return chromium
+
+
+async def idle_turns(n: int = 20) -> None:
+    """Let the event loop turn ``n`` times, as a kernel's does while it waits for the browser (a widget
+    app draws one background ahead per turn)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def same_picture(app, other) -> bool:
+    """Redraw two widget apps from their controls: are their Agg buffers the same, pixel for pixel?"""
+    app.redraw_agg()
+    other.redraw_agg()
+    return np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()), np.asarray(other.fig.canvas.buffer_rgba()))

@@ -1,10 +1,13 @@
 """Activation explorer: the plotted sigma(z), sigma'(z), the marked regions and the parameter slider."""
 
+import asyncio
+
 import numpy as np
 import pytest
 
 from course import activations, widgets
 from course.widgets.activation import PARAMETERS, SATURATION, ActivationState, _options, activation_curves
+from tests.helpers import idle_turns, same_picture
 
 
 @pytest.fixture
@@ -140,8 +143,6 @@ def test_the_browser_sending_back_the_parameter_on_its_grid_redraws_nothing(app)
 
 
 def test_the_next_activation_and_range_are_drawn_ahead_and_match_a_fresh_app():
-    import asyncio
-
     from course.widgets.activation import activation_explorer
 
     async def main():
@@ -149,20 +150,16 @@ def test_the_next_activation_and_range_are_drawn_ahead_and_match_a_fresh_app():
         app._repr_mimebundle_()
         names = [name for _, name in app.controls["activation"].options]
         for _ in range(3):
-            for _ in range(20):
-                await asyncio.sleep(0)
+            await idle_turns()
             drawn = app.background_draws
             following = names[(names.index(app.controls["activation"].value) + 1) % len(names)]
             app.controls["activation"].value = following
             assert app.background_draws == drawn, following   # its axes were drawn ahead
-            for _ in range(20):
-                await asyncio.sleep(0)
+            await idle_turns()
             drawn = app.background_draws
             app.controls["z_max"].value += app.controls["z_max"].step
             assert app.background_draws == drawn
-        fresh = activation_explorer(app.controls["activation"].value, z_max=app.controls["z_max"].value)
-        app.redraw_agg()
-        fresh.redraw_agg()
-        assert np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()), np.asarray(fresh.fig.canvas.buffer_rgba()))
+        assert same_picture(app, activation_explorer(app.controls["activation"].value,
+                                                     z_max=app.controls["z_max"].value))
 
     asyncio.run(main())

@@ -1,6 +1,7 @@
 """The widget base: one redraw per change, errors shown in the widget, the cached-background redraw,
 and the static PNG that nbconvert and non-widget frontends show."""
 
+import asyncio
 import base64
 import time
 
@@ -9,6 +10,7 @@ import pytest
 
 from course import widgets
 from course.widgets._base import App, drawing
+from tests.helpers import idle_turns, same_picture
 
 
 class _Counter(App):
@@ -411,8 +413,6 @@ def test_png_bytes_decode_to_the_same_pixels_rgb_and_rgba():
 def test_a_burst_of_browser_changes_draws_far_fewer_frames_and_the_last_value(monkeypatch):
     """Latest value wins: 40 slider changes from the browser, 5 ms apart, draw a handful of frames,
     the last one from the last value; a change from Python code (a notebook cell) draws at once."""
-    import asyncio
-
     from course.widgets import _base
 
     app = _Counter()
@@ -441,8 +441,6 @@ def test_a_burst_of_browser_changes_draws_far_fewer_frames_and_the_last_value(mo
 def test_a_single_browser_change_draws_at_once(monkeypatch):
     """The first change after a pause is not held back: it is drawn while it is handled (so the
     kernel is idle only once its frame is out, and the browser sends no faster than that)."""
-    import asyncio
-
     from course.widgets import _base
 
     app = _Counter()
@@ -531,51 +529,32 @@ def _shown_ranged():
     return app
 
 
-def _turns(n=20):
-    """Let the event loop run ``n`` turns (the backgrounds ahead are drawn one per turn)."""
-    import asyncio
-
-    async def turns():
-        for _ in range(n):
-            await asyncio.sleep(0)
-
-    return turns()
-
-
 def _pixels(app):
     return np.asarray(app.fig.canvas.buffer_rgba()).copy()
 
 
 def test_the_backgrounds_of_the_states_ahead_are_drawn_while_the_loop_is_idle():
-    import asyncio
-
     async def main():
         app = _shown_ranged()
-        await _turns()
+        await idle_turns()
         assert app.background_draws == 3  # its own, and top = 4 and 6 ahead
-        shown, limits = _pixels(app), app.ax.get_ylim()
         app.controls["top"].value = 6      # drawn ahead: only the line is drawn
         assert app.background_draws == 3
         fresh = _shown_ranged()
         fresh.controls["top"].value = 6
-        app.redraw_agg(), fresh.redraw_agg()
-        assert np.array_equal(_pixels(app), _pixels(fresh))
-        await _turns()
+        assert same_picture(app, fresh)
+        await idle_turns()
         assert app.background_draws == 4  # top = 7 (5 is kept)
-        return shown, limits
 
-    shown, limits = asyncio.run(main())
-    assert limits == (0.0, 5.0)
+    asyncio.run(main())
 
 
 def test_drawing_ahead_leaves_the_frame_on_show_as_it_was():
-    import asyncio
-
     async def main():
         app = _shown_ranged()
         app.refresh()
         before, limits = _pixels(app), app.ax.get_ylim()
-        await _turns()
+        await idle_turns()
         assert app.background_draws == 3
         assert np.array_equal(_pixels(app), before) and app.ax.get_ylim() == limits
 
@@ -583,12 +562,10 @@ def test_drawing_ahead_leaves_the_frame_on_show_as_it_was():
 
 
 def test_a_newer_frame_drops_the_backgrounds_still_to_be_drawn_ahead():
-    import asyncio
-
     async def main():
         app = _shown_ranged()              # top = 5: 4 and 6 are queued
         app.controls["top"].value = 10     # before the loop turns: 9 and 11 instead
-        await _turns()
+        await idle_turns()
         assert app.background_draws == 4   # 5, 10, 9 and 11
         for top in (9, 11, 10):
             app.controls["top"].value = top
@@ -600,12 +577,10 @@ def test_a_newer_frame_drops_the_backgrounds_still_to_be_drawn_ahead():
 
 
 def test_a_state_ahead_that_cannot_be_set_up_ends_drawing_ahead_and_shows_no_error():
-    import asyncio
-
     async def main():
         app = _shown_ranged()
         app.controls["top"].value = 12     # 13 ahead raises; 11 is not drawn after it
-        await _turns()
+        await idle_turns()
         assert app.last_error is None and app.status.value == ""
         assert app.ax.get_ylim() == (0.0, 12.0) and app.background_draws == 2   # 5 and 12
         app.controls["top"].value = 11
@@ -656,13 +631,11 @@ def test_the_static_png_is_drawn_with_the_same_settings_as_the_frames():
 
 
 def test_draw_ahead_false_draws_nothing_ahead():
-    import asyncio
-
     async def main():
         app = _shown_ranged()
         app.draw_ahead = False
         app.refresh()
-        await _turns()
+        await idle_turns()
         assert app.background_draws == 1
         app.controls["top"].value = 6
         assert app.background_draws == 2

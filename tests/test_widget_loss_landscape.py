@@ -1,5 +1,6 @@
 """The gradient-descent widget: set controls as a learner would, check the state and the plotted data."""
 
+import asyncio
 import base64
 import io
 
@@ -9,6 +10,7 @@ import pytest
 from course.widgets import loss_landscape as gd_module
 from course.widgets.loss_landscape import (SURFACES, DescentState, batches, descend, gradient_descent,
                                              hessian_linear, loss_grid)
+from tests.helpers import idle_turns, same_picture
 
 
 @pytest.fixture
@@ -194,8 +196,6 @@ def test_static_png_shows_the_current_figure(app):
 
 
 def test_a_step_draws_only_the_path_and_the_other_models_are_drawn_ahead():
-    import asyncio
-
     async def main():
         app = gradient_descent()
         app._repr_mimebundle_()
@@ -207,8 +207,7 @@ def test_a_step_draws_only_the_path_and_the_other_models_are_drawn_ahead():
             app.controls["learning_rate"].value = rate
         assert draws == []                  # the landscape is in the background: a new path draws the path only
         for name in [n for n in SURFACES if n != app.controls["surface"].value]:
-            for _ in range(20):
-                await asyncio.sleep(0)
+            await idle_turns()
             drawn = app.background_draws
             app.controls["surface"].value = name
             assert app.background_draws == drawn, name
@@ -216,9 +215,6 @@ def test_a_step_draws_only_the_path_and_the_other_models_are_drawn_ahead():
             assert app.background_draws == drawn
             fresh = gradient_descent()
             fresh.set(surface=name, w0=app.controls["w0"].value, b0=app.controls["b0"].value, learning_rate=0.1)
-            app.redraw_agg()
-            fresh.redraw_agg()
-            assert np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()),
-                                  np.asarray(fresh.fig.canvas.buffer_rgba())), name
+            assert same_picture(app, fresh), name
 
     asyncio.run(main())

@@ -1,5 +1,7 @@
 """Universal approximation: the fit improves with D, the pieces sum to the network, (D+1)^K regions."""
 
+import asyncio
+
 import numpy as np
 import pytest
 from traitlets import Bunch
@@ -7,6 +9,7 @@ from traitlets import Bunch
 from course import widgets
 from course.widgets.approximation import (
     D_MAX, TARGETS, X_RANGE, best_rms, count_linear_regions, fold_network, parse_target, shallow_fit)
+from tests.helpers import idle_turns, same_picture
 
 
 @pytest.fixture
@@ -262,21 +265,15 @@ def test_error_axis_labels_the_decades_in_plain_text():
 
 
 def test_the_neighbouring_targets_and_the_other_units_are_drawn_ahead_and_match_a_fresh_app():
-    import asyncio
-
     async def main():
         app = widgets.universal_approximation("sine")
         app._repr_mimebundle_()
         for control, value in [("target", "step"), ("target", "abs"), ("units", "sigmoid"), ("target", "step"),
                                ("units", "relu"), ("target", "sine"), ("target", "custom"), ("target", "sine")]:
-            for _ in range(20):
-                await asyncio.sleep(0)
+            await idle_turns()
             drawn = app.background_draws
             app.controls[control].value = value
             assert app.background_draws == drawn, (control, value)   # axes and error curve drawn ahead
-        fresh = widgets.universal_approximation("sine")
-        app.redraw_agg()
-        fresh.redraw_agg()
-        assert np.array_equal(np.asarray(app.fig.canvas.buffer_rgba()), np.asarray(fresh.fig.canvas.buffer_rgba()))
+        assert same_picture(app, widgets.universal_approximation("sine"))
 
     asyncio.run(main())

@@ -494,9 +494,9 @@ class App:
         return self._read_state()
 
     def _on_change(self, change=None) -> None:
-        if change is not None and is_echo(change):
-            return  # the same picture: no frame
         if change is not None:
+            if is_echo(change):
+                return  # the same picture: no frame
             self._holding += 1
             try:
                 self._follow(change)
@@ -644,17 +644,17 @@ class App:
             return  # a newer frame has its own states ahead
         canvas = self.fig.canvas
         with self.frame_lock:
-            pixels = canvas.copy_from_bbox(self.fig.bbox)
             try:
                 self._set_static(states[0])
                 if self._static_key() not in self._backgrounds:
+                    pixels = canvas.copy_from_bbox(self.fig.bbox)
                     with drawing():
                         self._new_background()
+                    canvas.restore_region(pixels)
             except Exception:  # not on show: picking that state reports the same error
-                states = states[:1]
+                return
             finally:
                 self._set_static(current)
-                canvas.restore_region(pixels)
         if len(states) > 1:
             asyncio.get_running_loop().call_soon(self._draw_ahead, version, current, states[1:])
 

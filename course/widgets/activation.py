@@ -25,7 +25,7 @@ from course import activations
 from course.widgets._base import App
 
 __all__ = ["activation_explorer", "ActivationExplorer", "ActivationState", "activation_curves",
-           "SATURATION", "PARAMETERS"]
+           "SATURATION", "PARAMETERS", "default_param"]
 
 #: |sigma'(z)| below this (and above 0) counts as saturated
 SATURATION = 0.05
@@ -87,6 +87,14 @@ def activation_curves(state: ActivationState) -> dict:
     saturated = (np.abs(da) < SATURATION) & ~dead
     return {"z": z, "a": a, "da": da, "dead": dead, "saturated": saturated, "a0": float(a0),
             "da0": float(da0), "formula": formula, "act": act}
+
+
+def default_param(name: str) -> tuple | None:
+    """(keyword, default value) of the activation ``name``'s parameter, None if it has none."""
+    if name not in PARAMETERS:
+        return None
+    keyword, _, _, _, _, default, _ = PARAMETERS[name]
+    return keyword, default
 
 
 def _nice_limits(values, step: float = 0.5, pad: float = 0.15) -> tuple[float, float]:
@@ -249,8 +257,7 @@ class ActivationExplorer(App):
         i = names.index(state.name)
         near = []
         for name in (names[(i + 1) % len(names)], names[i - 1]):
-            param = (PARAMETERS[name][0], PARAMETERS[name][5]) if name in PARAMETERS else None
-            near.append(replace(state, name=name, param=param))
+            near.append(replace(state, name=name, param=default_param(name)))
         z_max = self.controls["z_max"]
         for value in (state.z_max + z_max.step, state.z_max - z_max.step):
             if z_max.min <= value <= z_max.max:

@@ -457,11 +457,14 @@ class UniversalApproximation(App):
         self.dynamic(self.pieces, self.target_line, self.fit_line, self.kink_dots, self.fit_title,
                      self.err_curve, self.err_dot, self.deep_line, self.deep_title)
 
-    def _set_static(self, state: UATState, y_target=None, errors=None) -> None:
+    def _target_curves(self, state: UATState) -> tuple[np.ndarray, np.ndarray]:
+        """The target on the grid (N_POINTS,) and its least-squares RMS error for D = 1 .. D_MAX (D_MAX,)."""
+        y_target = _evaluate(self.target_function(state), self._x)
+        return y_target, _error_curve(_target_key(state), y_target.tobytes(), state.units)
+
+    def _set_static(self, state: UATState, curves: tuple | None = None) -> None:
         """The limits for the state's target: its range, rounded out, and the error axis's top decade."""
-        if y_target is None:
-            y_target = _evaluate(self.target_function(state), self._x)
-            errors = _error_curve(_target_key(state), y_target.tobytes(), state.units)
+        y_target, errors = self._target_curves(state) if curves is None else curves
         # limits rounded out (to 0.05, and to whole decades for the error), so that targets
         # with nearly the same range share the axes and their cached drawing
         lo, hi = float(y_target.min()), float(y_target.max())
@@ -482,20 +485,14 @@ class UniversalApproximation(App):
 
     def _draw(self, state: UATState) -> None:
         x = self._x
-        f = self.target_function(state)
-        y_target = _evaluate(f, x)
+        y_target, self.errors = self._target_curves(state)  # the error curve is computed once per target
         fit = shallow_fit(y_target, x, state.D, kinks=state.kinks, units=state.units, fit=state.fit,
                           phi=state.phi)
         self.fit = fit
         self._show_unit(state)
-        key = _target_key(state)
-        if getattr(self, "_shown_target", None) != key:
-            # a new target: a new target curve, error curve and limits
-            self._shown_target = key
-            self.errors = _error_curve(key, y_target.tobytes(), state.units)
-            self.target_line.set_data(x, y_target)
-            self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, ERROR_FLOOR))
-        self._set_static(state, y_target, self.errors)
+        self.target_line.set_data(x, y_target)
+        self.err_curve.set_data(np.arange(1, D_MAX + 1), np.maximum(self.errors, ERROR_FLOOR))
+        self._set_static(state, (y_target, self.errors))
         ends = np.array([X_RANGE[0], X_RANGE[1]])
         if state.show_pieces and state.units == "relu":
             # phi_d h_d(x) is zero left of its kink c_d and a line right of it: 3 points draw it exactly
